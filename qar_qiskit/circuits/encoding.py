@@ -20,7 +20,12 @@ circuit is parameterized by the per-state angles themselves and every tick only 
 An ``n``-qubit real, non-negative state ``sum_i sqrt(p_i) |i>`` is prepared by a cascade: the
 top qubit gets ``RY(alpha)`` with ``sin^2(alpha/2) = P(top = 1)``, then each lower qubit gets
 an RY uniformly controlled by all qubits above it, with
-``sin^2(alpha_j / 2) = P(bit = 1 | higher bits = j)``. Cost: ``2**n - 2`` CNOTs.
+``sin^2(alpha_j / 2) = P(bit = 1 | higher bits = j)``. Each multiplexor of the cascade leaves
+out its final CNOT (from the top control onto the target): that CNOT only flips the target
+when the top control is 1, which the angles absorb (``alpha_j -> pi - alpha_j`` for those
+``j``), because every later gate uses the target only as a control. Cost: ``2**n - n - 1``
+CNOTs (the same as Qiskit's ``StatePreparation`` after transpilation; ``2**n - 2`` with the
+full multiplexors).
 
 Reference:
     M. Möttönen, J. J. Vartiainen, V. Bergholm, M. M. Salomaa, "Quantum circuits for
@@ -97,18 +102,27 @@ def multiplexor_angles(angles: Sequence) -> list:
     return out
 
 
-def append_ucry(circuit: QuantumCircuit, angles: Sequence, controls: Sequence, target) -> QuantumCircuit:
+def append_ucry(
+    circuit: QuantumCircuit, angles: Sequence, controls: Sequence, target, drop_last_cnot: bool = False
+) -> QuantumCircuit:
     """Append a uniformly controlled RY (Möttönen, Gray-code order) onto ``circuit``.
 
     For control state ``|j>`` (``controls[t]`` = bit ``t`` of ``j``) the target is rotated by
     ``RY(angles[j])``. ``k = len(controls)`` controls cost ``2**k`` CNOTs and ``2**k`` RYs;
     ``k = 0`` is a single RY.
 
+    With ``drop_last_cnot=True`` the final CNOT (from the most significant control,
+    ``controls[-1]``) is left out: the gate is then ``X^{j_top} RY(angles[j])`` for control
+    state ``j``, i.e. the multiplexor up to a CNOT (``2**k - 1`` CNOTs). State preparation
+    compensates in the angles (``alpha -> pi - alpha`` where ``j_top = 1``), see
+    :func:`amplitude_angles`.
+
     Args:
         circuit: circuit to append to (modified in place).
         angles: ``2**k`` per-state angles (floats or parameters/expressions).
         controls: control qubits (indices or ``Qubit`` s), least significant first.
         target: target qubit.
+        drop_last_cnot: leave out the final CNOT (see above).
 
     Returns:
         ``circuit`` (for chaining).
@@ -124,6 +138,8 @@ def append_ucry(circuit: QuantumCircuit, angles: Sequence, controls: Sequence, t
     n = 1 << k
     for i in range(n):
         circuit.ry(thetas[i], target)
+        if drop_last_cnot and i == n - 1:
+            break
         changed = gray_code(i) ^ gray_code((i + 1) % n)
         circuit.cx(controls[changed.bit_length() - 1], target)
     return circuit
@@ -179,7 +195,7 @@ def controlled_amplitude_prep(n: int, n_controls: int, name: str) -> tuple[Quant
         target = n - 1 - level
         controls = list(range(target + 1, n)) + ext
         count = 1 << len(controls)
-        append_ucry(qc, list(params[pos:pos + count]), controls, target)
+        append_ucry(qc, list(params[pos:pos + count]), controls, target, drop_last_cnot=True)
         pos += count
     return qc, params
 
@@ -192,7 +208,7 @@ def amplitude_prep(n: int, name: str) -> tuple[QuantumCircuit, ParameterVector]:
         name: ``ParameterVector`` name (``2**n - 1`` per-state angles).
 
     Returns:
-        ``(circuit, parameters)``; bind with :func:`amplitude_angles`. ``2**n - 2`` CNOTs.
+        ``(circuit, parameters)``; bind with :func:`amplitude_angles`. ``2**n - n - 1`` CNOTs.
     """
     return controlled_amplitude_prep(n, 0, name)
 
@@ -208,7 +224,13 @@ def _cascade_angles(probs: np.ndarray) -> np.ndarray:
         grouped = probs.reshape(n_ctrl_states, 1 << level, 2, 1 << target).sum(axis=3)
         m0, m1 = grouped[..., 0], grouped[..., 1]
         angles = 2.0 * np.arctan2(np.sqrt(m1), np.sqrt(m0))  # (c, prefix) ; 0 where no mass
-        out.append(angles.reshape(-1))  # index prefix + 2**level * c
+        angles = angles.reshape(-1)  # index j = prefix + 2**level * c
+        n_ctrl = level + (n_ctrl_states.bit_length() - 1)
+        if n_ctrl > 0:
+            # the multiplexor dropped its last CNOT: it applies X when the top control is 1
+            top = (np.arange(angles.size) >> (n_ctrl - 1)) & 1
+            angles = np.where(top == 1, np.pi - angles, angles)
+        out.append(angles)
     return np.concatenate(out)
 
 
@@ -228,7 +250,9 @@ def amplitude_angles(probabilities) -> np.ndarray:
     """Per-state RY angles that make :func:`amplitude_prep` prepare ``sum_i sqrt(p_i)|i>``.
 
     ``alpha = 2 * arctan2(sqrt(P(bit=1, prefix)), sqrt(P(bit=0, prefix)))``, i.e.
-    ``sin^2(alpha/2) = P(bit = 1 | prefix)`` (angle 0 for a prefix with no mass).
+    ``sin^2(alpha/2) = P(bit = 1 | prefix)`` (angle 0 for a prefix with no mass), replaced by
+    ``pi - alpha`` where the prefix's most significant control bit is 1 (the multiplexor's
+    dropped final CNOT flips the target there).
 
     Args:
         probabilities: ``2**n`` probabilities (little-endian index), summing to 1.

@@ -50,7 +50,7 @@ def lmsr_prices(q, b):
     computed with max subtraction, so ``q / b`` in the thousands does not overflow. The
     prices are positive, sum to 1 and are unchanged by ``q -> q + c``.
 
-    Reference: Hanson (2003), "Combinatorial information market design", Sec. 3.
+    Reference: Hanson (2003), "Combinatorial information market design".
 
     Args:
         q: outstanding quantity per outcome (1-D, finite, non-empty).
@@ -69,7 +69,7 @@ def lmsr_prices(q, b):
 def lmsr_cost(q, b):
     r"""LMSR cost function :math:`C(q) = b \ln \sum_i e^{q_i / b}` (log-sum-exp, stable).
 
-    Reference: Hanson (2003), "Combinatorial information market design", Sec. 3.
+    Reference: Hanson (2003), "Combinatorial information market design".
 
     Args:
         q: outstanding quantity per outcome (1-D, finite, non-empty).
@@ -97,7 +97,7 @@ def lmsr_trade_cost(q, delta, b):
     relative precision for tiny trades; otherwise as
     :math:`b\,\mathrm{logsumexp}(\ln p_i + \Delta_i/b)` with :math:`\ln p` the log-softmax.
 
-    Reference: Hanson (2003), "Combinatorial information market design", Sec. 3.
+    Reference: Hanson (2003), "Combinatorial information market design".
 
     Args:
         q: outstanding quantity per outcome before the trade (1-D, finite, non-empty).
@@ -128,7 +128,7 @@ def lmsr_worst_case_loss(n, b):
     :math:`q_i - (C(q) - C(0)) \le b \ln n`, with equality in the limit where all trading
     went into the winning outcome.
 
-    Reference: Hanson (2003), "Combinatorial information market design", Sec. 3.
+    Reference: Hanson (2003), "Combinatorial information market design".
 
     Args:
         n: number of outcomes, integer ``>= 1``.

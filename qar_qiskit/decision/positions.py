@@ -1,0 +1,77 @@
+"""From decisions to positions, and the risk manager that turns positions into orders."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from qar_qiskit.config import RiskConfig
+
+ACTIONS = ("sell", "hold", "buy", "hedge")
+SIZES = ("small", "medium", "large", "max")
+RISKS = ("conservative", "aggressive")
+
+#: Exposure of each size level, and the factor a conservative risk bit applies.
+SIZE_FRACTION = np.array([0.25, 0.5, 0.75, 1.0])
+CONSERVATIVE_FACTOR = 0.5
+
+
+def decision_positions(protection: float) -> np.ndarray:
+    """Sleeve exposure of each of the 32 decisions ``d = A + 4 S + 16 K``.
+
+    sell -> -f(S), hold -> 0, buy -> +f(S), hedge -> +f(S) (1 - protection) (a long position
+    with ``protection`` of it hedged); a conservative risk bit halves the exposure.
+    """
+    pos = np.zeros(32)
+    for d in range(32):
+        a, s, k = d % 4, (d // 4) % 4, d // 16
+        f = SIZE_FRACTION[s] * (1.0 if k else CONSERVATIVE_FACTOR)
+        pos[d] = {0: -f, 1: 0.0, 2: f, 3: f * (1.0 - protection)}[a]
+    return pos
+
+
+@dataclass(frozen=True)
+class RiskAssessment:
+    scale: float
+    flags: tuple[str, ...]
+
+
+class RiskManager:
+    """The seeds' risk limits: max position size, max daily loss, crisis threshold.
+
+    * volatility targeting: exposure scales by ``min(1, target_volatility / volatility)``, so a
+      volatile tick gets a smaller order than a stable one;
+    * crisis mode (volatility >= crisis_threshold): exposure capped at the "small" level;
+    * daily loss limit: once a day's recorded portfolio P&L reaches ``-max_daily_loss``, no new
+      exposure that day.
+    """
+
+    def __init__(self, config: RiskConfig) -> None:
+        self.config = config
+        self.daily_pnl: dict[str, float] = {}
+
+    def assess(self, volatility: float, day: str) -> RiskAssessment:
+        c = self.config
+        flags = []
+        scale = min(1.0, c.target_volatility / volatility) if volatility > 0 else 1.0
+        if volatility >= c.crisis_threshold:
+            scale = min(scale, SIZE_FRACTION[0])
+            flags.append("crisis_mode")
+        if self.daily_pnl.get(day, 0.0) <= -c.max_daily_loss:
+            scale = 0.0
+            flags.append("daily_loss_limit")
+        return RiskAssessment(scale, tuple(flags))
+
+    def record(self, day: str, pnl: float) -> None:
+        self.daily_pnl[day] = self.daily_pnl.get(day, 0.0) + float(pnl)
+        if len(self.daily_pnl) > 10:  # only recent days matter
+            for old in sorted(self.daily_pnl)[:-10]:
+                del self.daily_pnl[old]
+
+    def orders(self, position: float, flags: tuple[str, ...]) -> list[dict]:
+        size = abs(position) * self.config.max_position_size
+        if size <= 0:
+            reason = ", ".join(flags) if flags else "no exposure"
+            return [{"side": "none", "size": 0.0, "reason": reason}]
+        return [{"side": "buy" if position > 0 else "sell", "size": float(size), "reason": ", ".join(flags)}]

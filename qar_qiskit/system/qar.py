@@ -1,0 +1,419 @@
+"""QAR: the decision pipeline (the seeds' QuantumAgenticReasoning / EnhancedQAR).
+
+One tick: regime analysis -> allocation plan -> parameter values for every fragment -> bind
+the plan's composed circuit (transpiled once per backend) -> execute -> read every register's
+marginal -> decision, confidence and orders. ``record_outcome`` feeds the realised return back
+into the learning memory (multiplicative weights per regime), the performance trackers, the
+synergy matrix and the regime feedback history.
+
+Thread safety: one ``QAR`` object serialises ``decide`` and ``record_outcome`` with a lock, so
+several threads may share it; outcomes are applied exactly once.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import math
+import threading
+import time
+from collections import deque
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from qar_qiskit.classical.decision import decision_distribution, expert_outputs, size_risk_angles
+from qar_qiskit.classical.hedge import hedge_ratio_losses, hedge_weights
+from qar_qiskit.classical.lmsr import bin_centers, lmsr_prices, recency_quantities
+from qar_qiskit.classical.regime import regime_analysis
+from qar_qiskit.classical.stats import wilson_interval
+from qar_qiskit.circuits.inputs import TickInputs
+from qar_qiskit.config import REGIMES, QARConfig, load_config
+from qar_qiskit.decision.model import Decision
+from qar_qiskit.decision.positions import ACTIONS, RISKS, SIZES, RiskManager, decision_positions
+from qar_qiskit.errors import BackendError, InputError, QARError
+from qar_qiskit.learning.feedback import FeedbackRecord, feedback_angles
+from qar_qiskit.learning.memory import EXPERTS, LearningMemory
+from qar_qiskit.learning.trackers import PerformanceTracker, SynergyMatrix
+from qar_qiskit.plan.allocation import AllocationPlan
+from qar_qiskit.plan.planner import plan_for_regime
+from qar_qiskit.plan.pool import QubitPool
+from qar_qiskit.system.monitor import PerformanceMonitor
+from qar_qiskit.tick import MarketTick
+
+
+@dataclass(frozen=True)
+class _Pending:
+    """What ``record_outcome`` needs from a decision."""
+
+    regime_probabilities: tuple[float, ...]
+    dominant_index: int
+    position: float
+    expert_positions: dict[str, float]
+    bits: tuple[int, int, int]
+    day: str
+
+
+def _tick_seed(base: int, index: int) -> int:
+    digest = hashlib.sha256(f"{base}:{index}".encode()).digest()
+    return int.from_bytes(digest[:4], "little") & 0x7FFFFFFF
+
+
+class QAR:
+    """Quantum Agentic Reasoning: decide per tick, learn from outcomes.
+
+    Args:
+        config: a validated :class:`QARConfig` (default: the packaged config).
+        backend: backend spec overriding the config (``exact``, ``aer``,
+            ``aer-noisy:<FakeDevice>``, ``ibm:<name>``).
+        shots: shots overriding the config.
+        seed: base seed overriding the config; tick ``i`` uses a seed derived from (seed, i).
+        executor: an already-built executor (tests, fault injection).
+    """
+
+    def __init__(self, config: QARConfig | None = None, *, backend: str | None = None,
+                 shots: int | None = None, seed: int | None = None, executor=None) -> None:
+        overrides = {k: v for k, v in {"name": backend, "shots": shots, "seed": seed}.items() if v is not None}
+        if config is None:
+            config = load_config(overrides={"backend": overrides} if overrides else None)
+        elif overrides:
+            config = config.model_copy(update={"backend": config.backend.model_copy(update=overrides)})
+            from qar_qiskit.config import parse_config
+
+            config = parse_config(config.model_dump(mode="json"))
+        self.config = config
+        self._lock = threading.RLock()
+        self.pool = QubitPool(config.quantum_resources.total_qubits)
+        self.memory = LearningMemory(config.learning.learning_rate)
+        self.trackers = {name: PerformanceTracker(config.learning.tracker_history) for name in EXPERTS}
+        self.synergy = SynergyMatrix()
+        self.feedback_history: deque[FeedbackRecord] = deque(maxlen=config.learning.memory_depth)
+        self.decision_history: deque[dict] = deque(maxlen=config.learning.history_size)
+        self.returns: deque[float] = deque(maxlen=max(500, config.algorithms.hedge.lookback))
+        self.last_price: float | None = None
+        self.tick_index = 0
+        self._pending: dict[str, _Pending] = {}
+        self._settled: deque[str] = deque(maxlen=config.learning.history_size)
+        self.risk = RiskManager(config.risk_management)
+        self.monitor = PerformanceMonitor()
+        self._executor = executor
+        self._last_save = time.monotonic()
+        self.autosave_path: Path | None = None
+
+    # -- construction -------------------------------------------------------------------------
+    @classmethod
+    def from_config(cls, path: str | Path | None = None, **kwargs) -> "QAR":
+        """Build from a YAML config file (``None``: the packaged defaults)."""
+        return cls(load_config(path), **kwargs)
+
+    @property
+    def backend_name(self) -> str:
+        return self.config.backend.name
+
+    @property
+    def executor(self):
+        """The execution backend, built on first use (``None`` for ``exact``)."""
+        if self._executor is None and self.backend_name != "exact":
+            from qar_qiskit.backends import make_executor
+
+            self._executor = make_executor(self.backend_name, config=self.config)
+        return self._executor
+
+    # -- one tick -----------------------------------------------------------------------------
+    def analyse(self, tick: MarketTick):
+        """Regime analysis of a tick (the classical twin of the market register)."""
+        return regime_analysis(tick.volatility, tick.trend_clarity, tick.volume_normalized,
+                               self.config.market_regimes.ranges())
+
+    def plan(self, regime: str) -> AllocationPlan:
+        return plan_for_regime(self.config, regime)
+
+    def tick_inputs(self, tick: MarketTick, plan: AllocationPlan, analysis, returns: np.ndarray) -> TickInputs:
+        """Every fragment's numbers for this tick (the parameter values before the mapping)."""
+        cfg = self.config.algorithms
+        lm = cfg.lmsr
+        q_l = recency_quantities(returns, plan.lmsr, lm.return_range, lm.recency_decay)
+        p_l = lmsr_prices(q_l, lm.liquidity)
+        k = plan.prospect - 1
+        q_p = recency_quantities(returns, k, lm.return_range, lm.recency_decay)
+        p_p = lmsr_prices(q_p, lm.liquidity)
+        x_p = bin_centers(k, lm.return_range)
+        hc = cfg.hedge
+        recent = returns[-hc.lookback:]
+        if recent.size:
+            w_h = hedge_weights(hedge_ratio_losses(recent, plan.hedge, hc.loss_scale), hc.eta).weights[-1]
+        else:
+            w_h = np.full(2 ** plan.hedge, 2.0 ** -plan.hedge)
+        memory_w = self.memory.weights
+        phases = self._regime_phases()
+        base = TickInputs(
+            regime_probabilities=np.asarray(analysis.probabilities, dtype=float),
+            regime_phases=phases,
+            memory_weights=memory_w,
+            lmsr_probabilities=p_l,
+            prospect_outcomes=x_p,
+            prospect_probabilities=p_p,
+            hedge_weights=w_h,
+            size_risk_angles=np.zeros((4, 3)),
+            feedback_angles=np.zeros((4, 3)),
+        )
+        out = expert_outputs(base)
+        beta = size_risk_angles(out["p_up"], out["u"], w_h, self.config.learning.edge_gain)
+        delta = feedback_angles(list(self.feedback_history), self.config, beta, memory_w)
+        return dataclasses.replace(base, size_risk_angles=beta, feedback_angles=delta)
+
+    def _regime_phases(self) -> np.ndarray:
+        # Phases encode each regime's recent mean outcome (pi/2 * mean sign). They are visible
+        # in the statevector but do not change any measured probability of the tick circuit.
+        phases = np.zeros(4)
+        for r in range(4):
+            outs = [np.sign(h.outcome) for h in self.feedback_history if h.regime == r]
+            if outs:
+                phases[r] = np.pi / 2 * float(np.mean(outs))
+        return phases
+
+    def _returns_for(self, tick: MarketTick, returns_history) -> np.ndarray:
+        if returns_history is not None:
+            arr = np.asarray(returns_history, dtype=float).ravel()
+            if not np.all(np.isfinite(arr)):
+                raise InputError("returns_history: contains NaN or infinite values")
+            return arr
+        return np.asarray(self.returns, dtype=float)
+
+    def decide(self, tick: MarketTick | dict, returns_history=None) -> Decision:
+        """Decide for one tick.
+
+        Args:
+            tick: a :class:`MarketTick` (or a mapping validated into one).
+            returns_history: optional daily log returns up to this tick (oldest first); by
+                default the returns of the prices seen by previous ``decide`` calls.
+
+        Returns:
+            The :class:`Decision`; its ``decision_id`` is what ``record_outcome`` takes.
+        """
+        if not isinstance(tick, MarketTick):
+            tick = MarketTick.parse(tick)
+        with self._lock:
+            t0 = time.perf_counter()
+            timing: dict[str, float] = {}
+            returns = self._returns_for(tick, returns_history)
+            analysis = self.analyse(tick)
+            plan = self.plan(analysis.dominant)
+            inputs = self.tick_inputs(tick, plan, analysis, returns)
+            exact = decision_distribution(inputs)
+            timing["analysis_s"] = time.perf_counter() - t0
+            index = self.tick_index
+            seed = _tick_seed(self.config.backend.seed, index)
+            sampled, readout, circuit_metrics, backend_used, fallback = self._execute(plan, inputs, seed, timing)
+            decision = self._make_decision(tick, index, analysis, plan, inputs, exact, sampled, readout,
+                                           circuit_metrics, backend_used, fallback, timing)
+            self._after_decide(tick, decision)
+            timing["total_s"] = time.perf_counter() - t0
+            self.monitor.record(decision, timing)
+            return decision.model_copy(update={"timing": timing})
+
+    def _execute(self, plan, inputs, seed, timing):
+        """Run the tick circuit; fall back to the exact twin when the backend fails."""
+        if self.backend_name == "exact":
+            return None, None, None, "exact", None
+        from qar_qiskit.circuits.composer import compose_tick_circuit
+        from qar_qiskit.circuits.reader import read_counts
+
+        t = time.perf_counter()
+        tick_circuit = compose_tick_circuit(plan)
+        values = tick_circuit.parameter_values(inputs)
+        timing["bind_s"] = time.perf_counter() - t
+        try:
+            t = time.perf_counter()
+            result = self.executor.execute(tick_circuit, values[None, :], shots=self.config.backend.shots,
+                                           seed=seed, optimization_level=self.config.backend.optimization_level)[0]
+            timing["execute_s"] = time.perf_counter() - t
+            t = time.perf_counter()
+            readout = read_counts(plan, result.counts)
+            timing["read_s"] = time.perf_counter() - t
+        except QARError as exc:
+            if not self.config.performance.classical_fallback:
+                raise
+            self.monitor.record_failure(str(exc))
+            return None, None, None, "classical-fallback", str(exc)
+        metrics = self.executor.circuit_metrics(tick_circuit, self.config.backend.optimization_level)
+        return readout.decision, readout, metrics, self.executor.name, None
+
+    def _make_decision(self, tick, index, analysis, plan, inputs, exact, sampled, readout, circuit_metrics,
+                       backend_used, fallback, timing) -> Decision:
+        shots = self.config.backend.shots if sampled is not None else None
+        dist = sampled if sampled is not None else exact
+        d = int(np.argmax(dist))
+        d_exact = int(np.argmax(exact))
+        out = expert_outputs(inputs)
+        protection = float(out["expected_hedge_ratio"])
+        day = tick.timestamp.date().isoformat() if tick.timestamp else f"tick-{index}"
+        assess = self.risk.assess(tick.volatility, day)
+        pos_table = decision_positions(protection) * assess.scale
+        order_rows = self.risk.orders(float(pos_table[d]), assess.flags)
+        # Exact top-two margin against 3 standard errors of a difference of multinomial shares.
+        top2 = np.sort(exact)[-2:]
+        if shots:
+            se = math.sqrt(max(top2[1] + top2[0] - (top2[1] - top2[0]) ** 2, 0.0) / shots)
+            resolvable = bool(top2[1] - top2[0] > 3 * se)
+            k = int(round(dist[d] * shots))
+            ci = wilson_interval(k, shots)
+        else:
+            resolvable = True
+            ci = (float(exact[d]), float(exact[d]))
+        expert_pos = self._expert_positions(inputs, pos_table)
+        regime_probs = dict(zip(REGIMES, map(float, analysis.probabilities)))
+        measured = dict(zip(REGIMES, map(float, readout.regime_probabilities))) if readout else regime_probs
+        components = {
+            "lmsr": {"probabilities": (readout.lmsr if readout else inputs.lmsr_probabilities).tolist(),
+                     "exact_probabilities": inputs.lmsr_probabilities.tolist(), "p_up": float(out["p_up"])},
+            "prospect": {"normalised_value": float(readout.cpt_normalised if readout else out["u"]),
+                         "exact_normalised_value": float(out["u"]), "cpt_value": float(out["cpt_value"])},
+            "hedge": {"weights": (readout.hedge if readout else inputs.hedge_weights).tolist(),
+                      "exact_weights": inputs.hedge_weights.tolist(), "expected_ratio": protection},
+            "memory": {"weights": inputs.memory_weights.tolist()},
+            "feedback_angles": inputs.feedback_angles.tolist(),
+        }
+        a, s, k_ = d % 4, (d // 4) % 4, d // 16
+        ea, es, ek = d_exact % 4, (d_exact // 4) % 4, d_exact // 16
+        return Decision(
+            decision_id=f"{self.config.backend.seed}-{index}",
+            tick_index=index,
+            action=ACTIONS[a], size=SIZES[s], risk=RISKS[k_],
+            position=float(pos_table[d]),
+            confidence=float(dist[d]),
+            confidence_interval=(float(ci[0]), float(ci[1])),
+            shots=shots,
+            hedge_strategy="protective" if ACTIONS[a] == "hedge" else "none",
+            protection_level=protection if ACTIONS[a] == "hedge" else 0.0,
+            regime={"probabilities": measured, "exact_probabilities": regime_probs,
+                    "dominant": analysis.dominant, "uncertainty": float(analysis.uncertainty),
+                    "invalid_code_rate": float(readout.invalid_regime_rate) if readout else 0.0},
+            components=components,
+            distribution={"sampled": sampled.tolist() if sampled is not None else None,
+                          "exact": exact.tolist()},
+            exact_action=ACTIONS[ea], exact_size=SIZES[es], exact_risk=RISKS[ek],
+            exact_position=float(pos_table[d_exact]),
+            exact_margin_resolvable=resolvable,
+            expert_positions=expert_pos,
+            orders=order_rows,
+            risk_flags=list(assess.flags),
+            backend=backend_used,
+            fallback_reason=fallback,
+            circuit=circuit_metrics,
+            timing=dict(timing),
+        )
+
+    def _expert_positions(self, inputs: TickInputs, pos_table: np.ndarray) -> dict[str, float]:
+        """Expected sleeve exposure of each expert alone (learning off), from the exact twin."""
+        out = {}
+        for a, name in enumerate(EXPERTS):
+            one_hot = np.zeros((4, 4))
+            one_hot[:, a] = 1.0
+            dist = decision_distribution(dataclasses.replace(inputs, memory_weights=one_hot))
+            out[name] = float(dist @ pos_table)
+        return out
+
+    def _after_decide(self, tick: MarketTick, decision: Decision) -> None:
+        if self.last_price is not None:
+            self.returns.append(math.log(tick.price / self.last_price))
+        self.last_price = tick.price
+        d = ACTIONS.index(decision.action) + 4 * SIZES.index(decision.size) + 16 * RISKS.index(decision.risk)
+        self._pending[decision.decision_id] = _Pending(
+            regime_probabilities=tuple(decision.regime.exact_probabilities[r] for r in REGIMES),
+            dominant_index=REGIMES.index(decision.regime.dominant),
+            position=decision.position,
+            expert_positions=dict(decision.expert_positions),
+            bits=((d >> 2) & 1, (d >> 3) & 1, (d >> 4) & 1),
+            day=tick.timestamp.date().isoformat() if tick.timestamp else f"tick-{decision.tick_index}",
+        )
+        while len(self._pending) > self.config.learning.history_size:
+            self._pending.pop(next(iter(self._pending)))
+        self.decision_history.append({
+            "decision_id": decision.decision_id, "action": decision.action, "size": decision.size,
+            "risk": decision.risk, "position": decision.position, "regime": decision.regime.dominant,
+            "backend": decision.backend,
+        })
+        self.tick_index += 1
+
+    # -- learning ---------------------------------------------------------------------------
+    def record_outcome(self, decision_id: str, pnl: float, market_return: float | None = None) -> dict:
+        """Feed a decision's realised outcome back into learning.
+
+        Args:
+            decision_id: the id of a decision made by this object and not yet settled.
+            pnl: realised P&L of the decision as a fraction of the portfolio.
+            market_return: the market's return over the holding period; needed to reward the
+                experts when the decision held no position (otherwise ``pnl / position``).
+
+        Returns:
+            The rewards given to each expert.
+
+        Raises:
+            InputError: unknown or already-settled id, or a non-finite pnl/return.
+        """
+        for name, value in (("pnl", pnl), ("market_return", market_return)):
+            if value is not None and (not isinstance(value, (int, float)) or isinstance(value, bool)
+                                      or not math.isfinite(value)):
+                raise InputError(f"{name}: expected a finite number, got {value!r}")
+        with self._lock:
+            if decision_id in self._settled:
+                raise InputError(f"decision_id {decision_id!r}: outcome already recorded")
+            pending = self._pending.get(decision_id)
+            if pending is None:
+                raise InputError(f"decision_id {decision_id!r}: unknown decision")
+            if market_return is None:
+                if abs(pending.position) < 1e-12:
+                    raise InputError(
+                        f"decision_id {decision_id!r}: held no position, so market_return is needed "
+                        "to reward the experts"
+                    )
+                market_return = pnl / (pending.position * self.config.risk_management.max_position_size)
+            scale = self.config.algorithms.hedge.loss_scale
+            rewards = {name: float(np.clip(pending.expert_positions[name] * market_return / scale, -1, 1))
+                       for name in EXPERTS}
+            self.memory.update([rewards[n] for n in EXPERTS], pending.regime_probabilities)
+            for name in EXPERTS:
+                self.trackers[name].add(rewards[name])
+            self.synergy.add(rewards)
+            outcome = float(np.clip(pending.position * market_return / scale, -1, 1))
+            self.feedback_history.append(FeedbackRecord(pending.dominant_index, pending.bits, outcome))
+            self.risk.record(pending.day, pnl)
+            del self._pending[decision_id]
+            self._settled.append(decision_id)
+            self._maybe_autosave()
+            return rewards
+
+    # -- persistence --------------------------------------------------------------------------
+    def save(self, path: str | Path, compress: bool | None = None) -> Path:
+        """Save the complete state atomically (see :mod:`qar_qiskit.system.persistence`)."""
+        from qar_qiskit.system.persistence import save_state
+
+        with self._lock:
+            return save_state(self, path, compress=compress)
+
+    @classmethod
+    def load(cls, path: str | Path, **kwargs) -> "QAR":
+        """Load a state saved by :meth:`save` (refuses damaged or newer-version files)."""
+        from qar_qiskit.system.persistence import load_state
+
+        return load_state(path, cls, **kwargs)
+
+    def _maybe_autosave(self) -> None:
+        interval = self.config.performance.persistence_interval
+        if self.autosave_path is not None and interval > 0 and time.monotonic() - self._last_save >= interval:
+            self.save(self.autosave_path)
+            self._last_save = time.monotonic()
+
+    # -- health -------------------------------------------------------------------------------
+    def health(self) -> dict:
+        """Pool, learning state, transpile cache and backend health (for ``qar check``)."""
+        w = self.memory.weights
+        return {
+            "pool": self.pool.check(),
+            "memory_normalised": bool(np.allclose(w.sum(axis=1), 1.0) and np.all(w > 0)),
+            "pending_outcomes": len(self._pending),
+            "monitor": self.monitor.summary(),
+            "cache": self._executor.cache_stats() if self._executor is not None and hasattr(self._executor, "cache_stats") else None,
+        }
