@@ -161,6 +161,7 @@ class LearningConfig(_Model):
     update_frequency: PosInt = 1
     interference_strength: Prob = 0.8
     edge_gain: float = Field(4.0, gt=0)
+    reward_scale: float = Field(0.005, gt=0)
     tracker_history: PosInt = 200
 
     @model_validator(mode="after")

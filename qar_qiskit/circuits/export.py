@@ -7,8 +7,9 @@ structure that is transpiled once per plan and bound every tick. The golden copi
 repository's top-level ``circuits/`` folder; regenerate them with
 ``qar circuits export circuits/`` whenever a fragment changes (a test fails when they are stale).
 
-The tick fragments (market, memory, LMSR, prospect, hedge, decision, feedback and the composed
-tick circuit) are built at the sizes of the default :class:`AllocationPlan`.
+The tick fragments (market, memory, LMSR, prospect, hedge, decision, feedback, the four
+entanglement-buffer patterns and the composed tick circuit) are built at the sizes of the
+default :class:`AllocationPlan`.
 """
 
 from __future__ import annotations
@@ -84,6 +85,15 @@ def _tick_fragment(module: str, func: str, size: str | None = None) -> Callable[
     return build
 
 
+def _pattern(regime: str) -> Callable[[], QuantumCircuit]:
+    def build() -> QuantumCircuit:
+        from qar_qiskit.circuits.patterns import pattern_circuit
+
+        return pattern_circuit(regime, _plan().buffer)
+
+    return build
+
+
 def _tick_default() -> QuantumCircuit:
     from qar_qiskit.circuits.composer import compose_tick_circuit
 
@@ -121,6 +131,11 @@ def _entries() -> list[CircuitEntry]:
           _tick_fragment("decision", "decision_circuit")),
         e("feedback", "regime feedback: RY/CRY on size and risk qubits from the regime qubits",
           _tick_fragment("feedback", "feedback_circuit")),
+        *(
+            e(f"pattern_{r}", f"entanglement-buffer pattern for regime {r} (default buffer size)",
+              _pattern(r))
+            for r in ("stable", "trending", "volatile", "crisis")
+        ),
         e("tick_default", "composed tick circuit of the default AllocationPlan", _tick_default),
     ]
 

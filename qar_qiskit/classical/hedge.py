@@ -116,9 +116,12 @@ def hedge_weights(losses, eta, initial=None):
             log_w0 = np.log(w0 / w0.sum())
 
     cum = np.cumsum(loss, axis=0)  # (T, N) cumulative losses after each round
-    log_unnorm = log_w0[None, :] - eta * cum
+    # shift by the leader's loss first so eta * T being large costs no precision in the log
+    lead = cum.min(axis=1, keepdims=True) if t_rounds else np.zeros((0, 1))
+    log_unnorm = log_w0[None, :] - eta * (cum - lead)
     log_w = log_unnorm - logsumexp(log_unnorm, axis=1, keepdims=True)
     weights = np.exp(log_w)
+    weights /= weights.sum(axis=1, keepdims=True) if t_rounds else 1.0
     w0 = np.exp(log_w0)
     before = np.vstack([w0[None, :], weights[:-1]]) if t_rounds else np.zeros((0, n))
     learner = float(np.sum(before * loss))

@@ -2,8 +2,85 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+from typing import Optional
+
 import typer
+
+from qar_qiskit.errors import InputError
+
+
+def _backtest(
+    ctx: typer.Context,
+    data: Optional[str] = typer.Option(
+        None, "--data", "-d", help="Packaged data set: sp500 or nasdaq (default sp500)."),
+    csv: Optional[Path] = typer.Option(
+        None, "--csv", help="Any daily CSV with a date and a close column (instead of --data).",
+        dir_okay=False),
+    start: Optional[str] = typer.Option(None, "--start", help="First decision day, YYYY-MM-DD."),
+    end: Optional[str] = typer.Option(None, "--end", help="Last day, YYYY-MM-DD."),
+    backend: Optional[str] = typer.Option(
+        None, "--backend", "-b", help="exact | aer | aer-noisy:<FakeDevice> | ibm:<name> "
+        "(default: from the config)."),
+    shots: Optional[int] = typer.Option(None, "--shots", min=1, help="Shots per tick."),
+    seed: Optional[int] = typer.Option(None, "--seed", help="Base seed."),
+    out: Optional[Path] = typer.Option(
+        None, "--out", "-o", help="Report folder (default ./reports/backtest-<data>).",
+        file_okay=False),
+    progress: bool = typer.Option(True, "--progress/--no-progress",
+                                  help="Progress bar (only on a terminal)."),
+) -> None:
+    """Backtest QAR day by day on real daily data and write a report.
+
+    Features of each day use only prices up to that day; the decision's position is held to
+    the next close. The report (metrics.json, decisions.csv, equity.png, drawdown.png,
+    decision_mix.png, report.md) compares the strategy with buy-and-hold, its exact classical
+    twin and each expert alone.
+    """
+    from qar_qiskit.backtest.runner import run_backtest
+    from qar_qiskit.data.loader import DATASETS, load_csv, load_dataset
+
+    if data is not None and csv is not None:
+        raise InputError("--data and --csv are mutually exclusive: give one")
+    vix = None
+    if csv is not None:
+        prices = load_csv(csv)
+        label = csv.name.split(".")[0] or "csv"
+    else:
+        name = (data or "sp500").strip().lower()
+        if name not in DATASETS or name == "vix":
+            raise InputError(f"--data: unknown data set {data!r}; choose sp500 or nasdaq "
+                             "(or --csv FILE)")
+        prices = load_dataset(name)
+        vix = load_dataset("vix")
+        label = name
+    out_dir = out if out is not None else Path("reports") / f"backtest-{label}"
+    config_path = (ctx.obj or {}).get("config_path") if ctx is not None else None
+
+    result = run_backtest(prices, start=start, end=end, backend=backend, shots=shots, seed=seed,
+                          config_path=config_path, out_dir=out_dir, progress=progress, vix=vix)
+    run = result.metrics["run"]
+    s = result.metrics["strategy"]
+    bh = result.metrics["baselines"]["buy_and_hold"]
+
+    def pct(v):
+        return "n/a" if v is None else f"{100 * v:.2f}%"
+
+    def num(v):
+        return "n/a" if v is None else f"{v:.2f}"
+
+    typer.echo(f"report: {out_dir / 'report.md'}  (files in {out_dir})")
+    typer.echo(f"{run['source']}: {run['first_day']} .. {run['last_day']}, {run['days']} days, "
+               f"backend {run['backend']}")
+    typer.echo(f"{'':14s}{'CAGR':>9s}{'vol':>9s}{'Sharpe':>8s}{'maxDD':>9s}{'hit':>8s}")
+    for label_, m in (("QAR", s), ("buy and hold", bh)):
+        typer.echo(f"{label_:14s}{pct(m['cagr']):>9s}{pct(m['volatility']):>9s}"
+                   f"{num(m['sharpe']):>8s}{pct(m['max_drawdown']):>9s}{pct(m['hit_rate']):>8s}")
+    typer.echo(f"agreement with exact: {pct(s['agreement_with_exact'])} "
+               f"(resolvable days: {pct(s['agreement_resolvable'])}); "
+               f"{num(s['ticks_per_second'])} ticks/s")
 
 
 def register(app: typer.Typer) -> None:
     """Add this module's commands to app."""
+    app.command("backtest")(_backtest)

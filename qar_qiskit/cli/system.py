@@ -1,9 +1,92 @@
-"""CLI commands: system (registered on the root app by :func:`register`)."""
+"""CLI commands: ``qar decide`` (one decision) and ``qar check`` (pre-deployment checks)."""
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+from typing import Optional
+
 import typer
+import yaml
+
+from qar_qiskit.errors import InputError
+
+
+def _load_tick(path: Path):
+    from qar_qiskit.tick import MarketTick
+
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise InputError(f"tick file not found: {path}") from None
+    try:
+        data = yaml.safe_load(text)  # JSON is valid YAML
+    except yaml.YAMLError:
+        raise InputError(f"{path}: not valid JSON/YAML") from None
+    try:
+        return MarketTick.parse(data)
+    except InputError as exc:
+        raise InputError(f"{path}: {exc}") from None
+
+
+def _build_qar(ctx: typer.Context, backend, shots, seed, state: Optional[Path] = None):
+    from qar_qiskit.config import load_config
+    from qar_qiskit.system.qar import QAR
+
+    if state is not None and state.exists():
+        return QAR.load(state, backend=backend, shots=shots, seed=seed)
+    config = load_config((ctx.obj or {}).get("config_path"))
+    return QAR(config, backend=backend, shots=shots, seed=seed)
+
+
+def decide(
+    ctx: typer.Context,
+    tick: Path = typer.Option(..., "--tick", help="JSON/YAML file with one market tick (price, volatility, ...)."),
+    backend: Optional[str] = typer.Option(None, "--backend", "-b", help="exact | aer | aer-noisy:<FakeDevice> | ibm:<name>"),
+    shots: Optional[int] = typer.Option(None, "--shots", min=1, help="Shots (default from config)."),
+    seed: Optional[int] = typer.Option(None, "--seed", min=0, help="Base seed (default from config)."),
+    state: Optional[Path] = typer.Option(None, "--state", help="Load learning state from this file if it exists, and save it back."),
+    as_json: bool = typer.Option(False, "--json", help="Print the whole decision as JSON."),
+) -> None:
+    """Decide for one market tick and print the decision."""
+    market_tick = _load_tick(tick)
+    qar = _build_qar(ctx, backend, shots, seed, state)
+    decision = qar.decide(market_tick)
+    if state is not None:
+        qar.save(state)
+    if as_json:
+        typer.echo(decision.model_dump_json(indent=2))
+        return
+    lo, hi = decision.confidence_interval
+    typer.echo(f"decision   {decision.action} {decision.size} {decision.risk}  (position {decision.position:+.3f})")
+    typer.echo(f"confidence {decision.confidence:.3f}  [{lo:.3f}, {hi:.3f}]  shots={decision.shots}")
+    probs = ", ".join(f"{k} {v:.2f}" for k, v in decision.regime.probabilities.items())
+    typer.echo(f"regime     {decision.regime.dominant}  ({probs}; uncertainty {decision.regime.uncertainty:.2f})")
+    typer.echo(f"exact twin {decision.exact_action} {decision.exact_size} {decision.exact_risk}")
+    for order in decision.orders:
+        typer.echo(f"order      {order.side} {order.size:.4f} of portfolio {('(' + order.reason + ')') if order.reason else ''}")
+    if decision.circuit:
+        c = decision.circuit
+        typer.echo(f"circuit    {c.num_qubits} qubits, depth {c.depth}, {c.two_qubit_gates} two-qubit gates")
+    typer.echo(f"backend    {decision.backend}{' (' + decision.fallback_reason + ')' if decision.fallback_reason else ''}")
+    typer.echo(f"time       {1000 * decision.timing.get('total_s', 0):.1f} ms")
+
+
+def check(
+    ctx: typer.Context,
+    backend: Optional[str] = typer.Option(None, "--backend", "-b", help="Backend to check (default from config)."),
+) -> None:
+    """Run the pre-deployment checks; print PASS/FAIL per check, exit 1 on any FAIL."""
+    from qar_qiskit.system.checks import run_checks
+
+    results = run_checks((ctx.obj or {}).get("config_path"), backend)
+    for name, ok, detail in results:
+        typer.echo(f"{'PASS' if ok else 'FAIL'}  {name:<22} {detail}")
+    if not all(ok for _, ok, _ in results):
+        raise typer.Exit(1)
 
 
 def register(app: typer.Typer) -> None:
-    """Add this module's commands to app."""
+    """Add ``decide`` and ``check`` to ``app``."""
+    app.command("decide")(decide)
+    app.command("check")(check)

@@ -25,6 +25,7 @@ import numpy as np
 
 from qar_qiskit.classical.decision import decision_distribution, expert_outputs, size_risk_angles
 from qar_qiskit.classical.hedge import hedge_ratio_losses, hedge_weights
+from qar_qiskit.classical.prospect import CPTParams
 from qar_qiskit.classical.lmsr import bin_centers, lmsr_prices, recency_quantities
 from qar_qiskit.classical.regime import regime_analysis
 from qar_qiskit.classical.stats import wilson_interval
@@ -100,6 +101,8 @@ class QAR:
         self._executor = executor
         self._last_save = time.monotonic()
         self.autosave_path: Path | None = None
+        pc = config.algorithms.prospect
+        self._cpt_params = CPTParams(alpha=pc.alpha, beta=pc.beta, lam=pc.lam, gamma=pc.gamma, delta=pc.delta)
 
     # -- construction -------------------------------------------------------------------------
     @classmethod
@@ -157,6 +160,7 @@ class QAR:
             hedge_weights=w_h,
             size_risk_angles=np.zeros((4, 3)),
             feedback_angles=np.zeros((4, 3)),
+            cpt_params=self._cpt_params,
         )
         out = expert_outputs(base)
         beta = size_risk_angles(out["p_up"], out["u"], w_h, self.config.learning.edge_gain)
@@ -370,7 +374,7 @@ class QAR:
                         "to reward the experts"
                     )
                 market_return = pnl / (pending.position * self.config.risk_management.max_position_size)
-            scale = self.config.algorithms.hedge.loss_scale
+            scale = self.config.learning.reward_scale
             rewards = {name: float(np.clip(pending.expert_positions[name] * market_return / scale, -1, 1))
                        for name in EXPERTS}
             self.memory.update([rewards[n] for n in EXPERTS], pending.regime_probabilities)

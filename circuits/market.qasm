@@ -1,0 +1,23 @@
+// qar-qiskit circuit market: market register: regime amplitudes and phases on codes 0000/0011/0101/1111
+// regenerate: qar circuits export circuits/
+OPENQASM 3.0;
+include "stdgates.inc";
+input float[64] _market_amp_0_;
+input float[64] _market_amp_1_;
+input float[64] _market_amp_2_;
+input float[64] _market_phase_0_;
+input float[64] _market_phase_1_;
+input float[64] _market_phase_2_;
+input float[64] _market_phase_3_;
+qubit[4] q;
+ry(_market_amp_0_) q[2];
+ry(0.5*_market_amp_1_ + 0.5*_market_amp_2_) q[1];
+cx q[2], q[1];
+ry(0.5*_market_amp_1_ - 0.5*_market_amp_2_) q[1];
+p(-_market_phase_0_ + _market_phase_1_) q[1];
+p(-_market_phase_0_ + _market_phase_2_) q[2];
+cp(-_market_phase_2_ + _market_phase_3_ - _market_phase_1_ + _market_phase_0_) q[1], q[2];
+ccx q[1], q[2], q[3];
+cx q[1], q[0];
+cx q[2], q[0];
+cx q[3], q[0];

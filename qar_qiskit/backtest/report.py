@@ -1,0 +1,157 @@
+"""Write a backtest report: metrics.json, decisions.csv, equity/drawdown/decision-mix PNGs and
+report.md (a headline table).
+
+``decisions.csv`` has one row per decision day t: ``date`` (day t), ``close`` (c_t),
+``return_next`` (r_{t+1} = c_{t+1}/c_t - 1), ``regime`` (dominant), ``p_<regime>`` (measured
+regime probabilities), ``action``, ``size``, ``risk``, ``confidence``, ``position`` (p_t),
+``pnl`` (p_t · r_{t+1}), ``equity`` (Π_{s<=t}(1 + pnl_s)), ``exact_action``,
+``exact_position``, ``exact_margin_resolvable``, ``backend``, ``decision_id`` and
+``expert_<name>`` (each expert's position alone). Floats are written with ``repr`` (exact).
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from qar_qiskit.backtest import plots
+
+if TYPE_CHECKING:  # pragma: no cover
+    from qar_qiskit.backtest.runner import BacktestResult
+
+REPORT_FILES = ("metrics.json", "decisions.csv", "equity.png", "drawdown.png",
+                "decision_mix.png", "report.md")
+
+_LABELS = {
+    "strategy": "QAR (sampled)",
+    "exact_twin": "exact twin",
+    "buy_and_hold": "buy and hold",
+}
+
+
+def _cell(v) -> str:
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    if isinstance(v, float):
+        return repr(v)
+    return str(v)
+
+
+def write_decisions_csv(result: "BacktestResult", path: Path) -> Path:
+    """One row per decision day (see the module docstring for the columns)."""
+    columns: list[str] = []
+    for row in result.rows:
+        for k in row:
+            if k not in columns:
+                columns.append(k)
+    with open(path, "w", newline="", encoding="utf-8") as fh:
+        writer = csv.writer(fh, lineterminator="\n")
+        writer.writerow(columns)
+        for row in result.rows:
+            writer.writerow([_cell(row.get(k, "")) for k in columns])
+    return path
+
+
+def _pct(v) -> str:
+    return "n/a" if v is None else f"{100 * v:.2f}%"
+
+
+def _f(v, digits: int = 2) -> str:
+    return "n/a" if v is None else f"{v:.{digits}f}"
+
+
+def render_markdown(result: "BacktestResult") -> str:
+    """The report's headline table and run summary as Markdown."""
+    m = result.metrics
+    run = m["run"]
+    s = m["strategy"]
+    lines = [
+        f"# Backtest: {run['source']}",
+        "",
+        f"Decision days {run['first_day']} to {run['last_day']} ({run['days']} days; the last "
+        f"P&L is realised on {run['last_outcome_day']}). Backend `{run['backend']}`"
+        + (f", {run['shots']} shots" if run.get("shots") else "")
+        + (f", seed {run['seed']}" if run.get("seed") is not None else "") + ".",
+        "",
+        "Position p_t is held from the close of day t to the close of day t+1; daily P&L "
+        "p_t · r_{t+1}; no transaction costs; rf = 0; 252 trading days a year.",
+        "",
+        "| strategy | CAGR | volatility | Sharpe | max drawdown | hit rate | turnover | "
+        "mean abs exposure | total return |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    rows = [("strategy", s)] + list(m["baselines"].items())
+    for key, v in rows:
+        label = _LABELS.get(key, key.replace("expert_", "expert: "))
+        lines.append(
+            f"| {label} | {_pct(v['cagr'])} | {_pct(v['volatility'])} | {_f(v['sharpe'])} | "
+            f"{_pct(v['max_drawdown'])} | {_pct(v['hit_rate'])} | {_f(v['turnover'], 3)} | "
+            f"{_f(v['exposure'], 3)} | {_pct(v['total_return'])} |"
+        )
+    share = s["regime_time_share"]
+    lines += [
+        "",
+        "## Sampled vs exact",
+        "",
+        f"* action agrees with the exact twin on {_pct(s['agreement_with_exact'])} of days;",
+        f"* on the {s['resolvable_days']} days where the exact top-two margin exceeds 3 standard "
+        f"errors at the shots used: {_pct(s['agreement_resolvable'])}.",
+        "",
+        "## Regimes (share of days dominant)",
+        "",
+        "| " + " | ".join(share) + " |",
+        "|" + "---:|" * len(share),
+        "| " + " | ".join(_pct(v) for v in share.values()) + " |",
+        "",
+        "## Decision mix per regime",
+        "",
+        "| regime | " + " | ".join(plots.ACTIONS) + " |",
+        "|---|" + "---:|" * len(plots.ACTIONS),
+    ]
+    for reg, mix in plots.decision_mix(result).items():
+        lines.append(f"| {reg} | " + " | ".join(_pct(mix[a]) for a in plots.ACTIONS) + " |")
+    tps = s.get("ticks_per_second")
+    lines += [
+        "",
+        "## Speed",
+        "",
+        f"{_f(tps, 1)} ticks per second (decide + record_outcome; {run['decide_seconds']:.1f} s "
+        f"of {run['wall_seconds']:.1f} s wall).",
+    ]
+    if run["mean_timing_s"]:
+        lines.append("")
+        lines.append("Mean per tick: " + ", ".join(
+            f"{k} {1000 * v:.2f} ms" for k, v in run["mean_timing_s"].items()) + ".")
+    if run["notes"]:
+        lines += ["", "## Notes", ""] + [f"* {n}" for n in run["notes"]]
+    lines += [
+        "",
+        "![equity](equity.png)",
+        "",
+        "![drawdown](drawdown.png)",
+        "",
+        "![decision mix](decision_mix.png)",
+        "",
+    ]
+    return "\n".join(lines)
+
+
+def write_report(result: "BacktestResult", out_dir: Path) -> dict[str, Path]:
+    """Write every report file into ``out_dir`` (created if needed); returns name -> path."""
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    files: dict[str, Path] = {}
+    path = out_dir / "metrics.json"
+    path.write_text(json.dumps(result.metrics, indent=2, allow_nan=False) + "\n",
+                    encoding="utf-8")
+    files["metrics.json"] = path
+    files["decisions.csv"] = write_decisions_csv(result, out_dir / "decisions.csv")
+    files["equity.png"] = plots.plot_equity(result, out_dir / "equity.png")
+    files["drawdown.png"] = plots.plot_drawdown(result, out_dir / "drawdown.png")
+    files["decision_mix.png"] = plots.plot_decision_mix(result, out_dir / "decision_mix.png")
+    path = out_dir / "report.md"
+    path.write_text(render_markdown(result), encoding="utf-8")
+    files["report.md"] = path
+    return files

@@ -1,0 +1,347 @@
+"""Day-by-day backtest of a QAR decision maker on daily price data.
+
+For every decision day t (close of day t):
+
+1. features from rows ``<= t`` only (:func:`qar_qiskit.analysis.features.feature_table`; the
+   table is computed once, but every row uses only its own past — tested in
+   ``tests/analysis``);
+2. a :class:`~qar_qiskit.tick.MarketTick` and the daily *log* returns up to t (oldest first)
+   go to ``qar.decide``;
+3. the next day's simple return ``r_{t+1} = c_{t+1}/c_t - 1`` is realised; the strategy's
+   P&L is ``position_t · r_{t+1}`` (position = signed fraction of capital held overnight);
+4. ``qar.record_outcome(decision_id, pnl, market_return=r_{t+1})`` feeds learning before
+   day t+1 is decided. ``pnl`` here is in *portfolio* units, ``position · max_position_size ·
+   r`` (the QAR's ``risk_management.max_position_size``; 1 when it has none), which is how
+   ``QAR.record_outcome`` and its daily-loss limit read it; the backtest's own metrics are on
+   the strategy sleeve, ``position · r``.
+
+Baselines on the same days, in the same run: buy-and-hold (position 1), the exact twin
+(``decision.exact_position``: what the exact classical distribution would have decided) and
+each single expert alone with learning off (``decision.expert_positions``, or
+``qar.expert_positions(tick)`` when the decision does not carry them).
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import inspect
+import math
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Optional, Union
+
+import numpy as np
+
+from qar_qiskit.analysis.features import feature_table
+from qar_qiskit.backtest import metrics as M
+from qar_qiskit.data.loader import PriceData, _as_date
+from qar_qiskit.errors import InputError
+
+REGIMES: tuple[str, ...] = ("stable", "trending", "volatile", "crisis")
+
+
+@dataclass
+class BacktestResult:
+    """Everything one backtest produced.
+
+    Attributes:
+        source: the data set name or CSV path.
+        backend: the backend the QAR ran on (per-day backends are in ``rows``).
+        shots, seed: as requested (None = from the config).
+        dates: the decision days (``datetime64[D]``); day t's P&L is realised at t+1.
+        outcome_dates: the day after each decision day (when its P&L is realised).
+        close: close of each decision day.
+        return_next: ``r_{t+1}`` for each decision day.
+        positions: strategy name -> positions (``strategy``, ``buy_and_hold``, ``exact_twin``,
+            ``expert_<name>``...).
+        regimes: the dominant regime of each day.
+        rows: one dict per day (the rows of ``decisions.csv``).
+        metrics: the content of ``metrics.json``.
+        files: report file name -> path (empty when no ``out_dir``).
+        notes: remarks (warm-up skipped, data notes, missing baselines).
+    """
+
+    source: str
+    backend: str
+    shots: Optional[int]
+    seed: Optional[int]
+    dates: np.ndarray
+    outcome_dates: np.ndarray
+    close: np.ndarray
+    return_next: np.ndarray
+    positions: dict[str, np.ndarray]
+    regimes: list[str]
+    rows: list[dict]
+    metrics: dict
+    files: dict[str, Path] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def equity(self) -> dict[str, np.ndarray]:
+        """Equity curve of each strategy (after each day's P&L)."""
+        return {k: M.equity_curve(p * self.return_next) for k, p in self.positions.items()}
+
+
+def _num(value: Any) -> float:
+    """A float from a number or a model with a numeric ``value``/``estimate``/``point``."""
+    if isinstance(value, (int, float, np.floating, np.integer)):
+        return float(value)
+    for attr in ("value", "estimate", "point", "mean"):
+        if hasattr(value, attr):
+            return float(getattr(value, attr))
+    return float(value)
+
+
+def _accepts(func, name: str) -> bool:
+    try:
+        params = inspect.signature(func).parameters
+    except (TypeError, ValueError):  # pragma: no cover - builtins
+        return False
+    return name in params or any(p.kind is p.VAR_KEYWORD for p in params.values())
+
+
+def _position_scale(qar) -> float:
+    cfg = getattr(qar, "config", None)
+    rm = getattr(cfg, "risk_management", None)
+    scale = getattr(rm, "max_position_size", None)
+    return float(scale) if isinstance(scale, (int, float)) and scale > 0 else 1.0
+
+
+def _isatty() -> bool:
+    try:
+        return sys.stderr.isatty()
+    except (AttributeError, ValueError):  # pragma: no cover
+        return False
+
+
+def run_backtest(
+    data: PriceData,
+    start: Union[str, _dt.date, np.datetime64, None] = None,
+    end: Union[str, _dt.date, np.datetime64, None] = None,
+    backend: Optional[str] = None,
+    shots: Optional[int] = None,
+    seed: Optional[int] = None,
+    config_path: Union[str, Path, None] = None,
+    out_dir: Union[str, Path, None] = None,
+    progress: bool = True,
+    *,
+    qar: Any = None,
+    vix: Optional[PriceData] = None,
+    window: int = 20,
+    trend_window: int = 20,
+    volume_window: int = 50,
+    tick_cls: Any = None,
+) -> BacktestResult:
+    """Backtest a QAR day by day on ``data`` between ``start`` and ``end`` (inclusive).
+
+    Args:
+        data: the price history (history before ``start`` is used for the feature warm-up).
+        start, end: first decision day and last day whose close realises a P&L (None = the
+            data's ends). The first decision day is moved forward to the feature warm-up.
+        backend, shots, seed, config_path: passed to ``QAR.from_config`` (None = the config's).
+        out_dir: where to write the report (None = no files).
+        progress: show a tqdm progress bar (only when stderr is a terminal).
+        qar: an already-built decision maker (tests); overrides backend/shots/seed/config.
+        vix: VIX data for the ``vix`` feature (e.g. ``load_dataset("vix")``).
+        window, trend_window, volume_window: feature windows.
+        tick_cls: the tick class (default :class:`qar_qiskit.tick.MarketTick`).
+
+    Returns:
+        The :class:`BacktestResult` (and the report files when ``out_dir`` is given).
+
+    Raises:
+        InputError: dates outside the data, or fewer than 2 decision days after the warm-up.
+    """
+    notes: list[str] = list(data.notes)
+    table = feature_table(data, window, trend_window, volume_window, vix=vix)
+    n = len(data)
+    lo = 0 if start is None else int(np.searchsorted(data.dates, _as_date(start, "start"), "left"))
+    hi = n - 1 if end is None else int(np.searchsorted(data.dates, _as_date(end, "end"), "right")) - 1
+    if start is not None and end is not None and _as_date(start, "start") > _as_date(end, "end"):
+        raise InputError(f"start {start} is after end {end}")
+    first = max(lo, int(table["warmup"]))
+    if first > lo:
+        notes.append(f"first {first - lo} day(s) skipped: the features need {table['warmup']} "
+                     f"days of history (first decision day {data.dates[first]})")
+    days = np.arange(first, hi)  # day t needs t+1 <= hi
+    if days.size < 2:
+        raise InputError(
+            f"{data.source}: fewer than 2 decision days between {start or data.first_date} and "
+            f"{end or data.last_date} after the {table['warmup']}-day feature warm-up"
+        )
+
+    if tick_cls is None:
+        from qar_qiskit.tick import MarketTick as tick_cls  # noqa: N813
+    if qar is None:
+        from qar_qiskit.system.qar import QAR
+
+        qar = QAR.from_config(config_path, backend=backend, shots=shots, seed=seed)
+    scale = _position_scale(qar)
+    outcome_takes_return = _accepts(qar.record_outcome, "market_return")
+    expert_fn = getattr(qar, "expert_positions", None)
+
+    close = np.asarray(data.close, dtype=np.float64)
+    logret = np.diff(np.log(close))
+    ret_next = close[days + 1] / close[days] - 1.0
+    volume = data.volume
+
+    positions: list[float] = []
+    exact_positions: list[float] = []
+    expert_rows: list[dict[str, float]] = []
+    rows: list[dict] = []
+    regimes: list[str] = []
+    actions: list[str] = []
+    exact_actions: list[str] = []
+    resolvable: list[bool] = []
+    timing_sums: dict[str, float] = {}
+    loop_s = 0.0
+    equity = 1.0
+
+    from tqdm import tqdm
+
+    bar = tqdm(total=days.size, desc=f"backtest {data.source}", unit="day",
+               disable=not (progress and _isatty()), leave=False)
+    wall0 = time.perf_counter()
+    try:
+        for j, t in enumerate(days):
+            vix_t = table["vix"][t]
+            stamp = data.dates[t].astype(object)
+            tick_fields = dict(
+                price=float(close[t]),
+                volatility=float(table["volatility"][t]),
+                volume_normalized=float(table["volume_normalized"][t]),
+                trend=float(table["trend"][t]),
+                trend_clarity=float(table["trend_clarity"][t]),
+                vix=None if math.isnan(vix_t) else float(vix_t),
+                timestamp=_dt.datetime(stamp.year, stamp.month, stamp.day),
+            )
+            if volume is not None:
+                tick_fields["volume"] = float(volume[t])
+            tick = tick_cls(**tick_fields)
+            history = logret[:t]  # log returns of days 1..t (oldest first)
+
+            t0 = time.perf_counter()
+            decision = qar.decide(tick, returns_history=history)
+            r = float(ret_next[j])
+            pos = float(decision.position)
+            pnl = pos * r
+            kwargs = {"market_return": r} if outcome_takes_return else {}
+            qar.record_outcome(decision.decision_id, pos * scale * r, **kwargs)
+            loop_s += time.perf_counter() - t0
+
+            ex = getattr(decision, "expert_positions", None)
+            if ex is None and expert_fn is not None:
+                ex = expert_fn(tick)
+            ex = {str(k): float(v) for k, v in (ex or {}).items()}
+            for k, v in (getattr(decision, "timing", None) or {}).items():
+                if isinstance(v, (int, float)):
+                    timing_sums[k] = timing_sums.get(k, 0.0) + float(v)
+
+            equity *= 1.0 + pnl
+            regime = str(decision.regime.dominant)
+            probs = {str(k): float(v) for k, v in dict(decision.regime.probabilities).items()}
+            row = {
+                "date": str(data.dates[t]),
+                "close": float(close[t]),
+                "return_next": r,
+                "regime": regime,
+                **{f"p_{name}": probs.get(name, 0.0) for name in REGIMES},
+                **{f"p_{name}": v for name, v in probs.items() if name not in REGIMES},
+                "action": str(decision.action),
+                "size": str(decision.size),
+                "risk": str(decision.risk),
+                "confidence": _num(decision.confidence),
+                "position": pos,
+                "pnl": pnl,
+                "equity": equity,
+                "exact_action": str(decision.exact_action),
+                "exact_position": float(decision.exact_position),
+                "exact_margin_resolvable": bool(decision.exact_margin_resolvable),
+                "backend": str(decision.backend),
+                "decision_id": str(decision.decision_id),
+                **{f"expert_{k}": v for k, v in ex.items()},
+            }
+            rows.append(row)
+            positions.append(pos)
+            exact_positions.append(float(decision.exact_position))
+            expert_rows.append(ex)
+            regimes.append(regime)
+            actions.append(row["action"])
+            exact_actions.append(row["exact_action"])
+            resolvable.append(row["exact_margin_resolvable"])
+            bar.update(1)
+    finally:
+        bar.close()
+    wall_s = time.perf_counter() - wall0
+
+    pos_map: dict[str, np.ndarray] = {
+        "strategy": np.asarray(positions),
+        "buy_and_hold": np.ones(days.size),
+        "exact_twin": np.asarray(exact_positions),
+    }
+    expert_names = list(dict.fromkeys(k for ex in expert_rows for k in ex))
+    if expert_names:
+        for name in expert_names:
+            pos_map[f"expert_{name}"] = np.asarray([ex.get(name, 0.0) for ex in expert_rows])
+    else:
+        notes.append("the decision maker gives no per-expert positions: no expert baselines")
+
+    backend_name = str(getattr(qar, "backend_name", None) or (rows[0]["backend"] if rows else ""))
+    res_mask = np.asarray(resolvable, dtype=bool)
+    strat = M.performance(pos_map["strategy"], ret_next)
+    strat.update({
+        "regime_time_share": M.regime_time_share(regimes, REGIMES),
+        "agreement_with_exact": M.agreement(actions, exact_actions),
+        "agreement_resolvable": M.agreement(actions, exact_actions, res_mask),
+        "resolvable_days": int(res_mask.sum()),
+        "ticks_per_second": days.size / loop_s if loop_s > 0 else None,
+    })
+    metrics = {
+        "run": {
+            "source": data.source,
+            "first_day": str(data.dates[days[0]]),
+            "last_day": str(data.dates[days[-1]]),
+            "last_outcome_day": str(data.dates[days[-1] + 1]),
+            "days": int(days.size),
+            "backend": backend_name,
+            "backends_used": sorted(set(r["backend"] for r in rows)),
+            "shots": shots,
+            "seed": seed,
+            "config": None if config_path is None else str(config_path),
+            "feature_windows": {"volatility": window, "trend": trend_window,
+                                "volume": volume_window},
+            "position_scale_for_learning": scale,
+            "decide_seconds": loop_s,
+            "wall_seconds": wall_s,
+            "mean_timing_s": {k: v / days.size for k, v in sorted(timing_sums.items())},
+            "notes": notes,
+        },
+        "strategy": strat,
+        "baselines": {k: M.performance(v, ret_next) for k, v in pos_map.items()
+                      if k != "strategy"},
+    }
+    result = BacktestResult(
+        source=data.source, backend=backend_name, shots=shots, seed=seed,
+        dates=data.dates[days], outcome_dates=data.dates[days + 1], close=close[days], return_next=ret_next, positions=pos_map,
+        regimes=regimes, rows=rows, metrics=_finite_json(metrics), notes=notes,
+    )
+    if out_dir is not None:
+        from qar_qiskit.backtest.report import write_report
+
+        result.files = write_report(result, Path(out_dir))
+    return result
+
+
+def _finite_json(obj):
+    """Replace NaN/inf by None so that metrics.json is strict JSON."""
+    if isinstance(obj, dict):
+        return {k: _finite_json(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [_finite_json(v) for v in obj]
+    if isinstance(obj, (float, np.floating)):
+        return float(obj) if math.isfinite(obj) else None
+    if isinstance(obj, np.integer):
+        return int(obj)
+    return obj

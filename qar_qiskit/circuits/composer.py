@@ -1,0 +1,180 @@
+"""Compose all fragments of one tick onto one shared register (DESIGN §2).
+
+The tick circuit has ONE ``QuantumRegister`` named ``"q"`` of ``plan.total`` qubits, the
+components laid out at ``plan.offsets()``, and ONE ``ClassicalRegister`` per component
+(``market``, ``memory``, ``lmsr``, ``prospect``, ``hedge``, ``decision``, ``buffer``), each
+component measured into its own register at the end. Its structure depends on the plan only
+(the buffer pattern on ``plan.regime``); everything that changes per tick is a ``Parameter``,
+so a plan is built (and transpiled) once and each tick only binds numbers.
+
+Gate order: market, memory (controlled on m1, m2), LMSR, prospect, Hedge, decision mapping
+(controlled on the memory), regime feedback (controlled on m1, m2, m3), buffer pattern,
+measurements.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass, field
+
+import numpy as np
+from qiskit import ClassicalRegister, QuantumCircuit, QuantumRegister
+
+from qar_qiskit.circuits.decision import decision_circuit, decision_parameter_values
+from qar_qiskit.circuits.feedback import feedback_circuit, feedback_parameter_values
+from qar_qiskit.circuits.hedge import hedge_circuit, hedge_parameter_values
+from qar_qiskit.circuits.inputs import TickInputs
+from qar_qiskit.circuits.lmsr import lmsr_circuit, lmsr_parameter_values
+from qar_qiskit.circuits.market import M1, M2, M3, market_circuit, market_parameter_values
+from qar_qiskit.circuits.memory import memory_circuit, memory_parameter_values
+from qar_qiskit.circuits.patterns import pattern_circuit
+from qar_qiskit.circuits.prospect import prospect_circuit, prospect_parameter_values
+from qar_qiskit.errors import InputError
+from qar_qiskit.plan.allocation import COMPONENTS, AllocationPlan
+
+__all__ = ["TickCircuit", "compose_tick_circuit", "clear_cache", "cache_info"]
+
+_FRAGMENTS = ("market", "memory", "lmsr", "prospect", "hedge", "decision", "feedback")
+
+
+@dataclass(frozen=True, eq=False)
+class TickCircuit:
+    """The composed, measured tick circuit for one plan (shared by the cache: do not mutate).
+
+    Attributes:
+        plan: the allocation plan it was built for.
+        circuit: the measured ``QuantumCircuit`` (one register ``q``, one classical register
+            per component).
+        parameters: the circuit's parameters, in ``circuit.parameters`` order (the order
+            SamplerV2 PUB parameter values use).
+        qubits: component name -> indices of its qubits on ``q`` (little-endian order).
+    """
+
+    plan: AllocationPlan
+    circuit: QuantumCircuit
+    parameters: tuple
+    qubits: dict[str, tuple[int, ...]]
+    _unmeasured: QuantumCircuit = field(repr=False)
+    _slots: dict[str, np.ndarray] = field(repr=False)
+
+    def unmeasured(self) -> QuantumCircuit:
+        """A copy of the circuit without measurements (same parameters), for statevector tests."""
+        return self._unmeasured.copy()
+
+    def parameter_values(self, inputs: TickInputs) -> np.ndarray:
+        """Parameter values for ``inputs``, 1-D, in :attr:`parameters` order.
+
+        Raises:
+            InputError: naming the field, if the input arrays do not fit the plan.
+        """
+        if not isinstance(inputs, TickInputs):
+            raise InputError(f"inputs: expected TickInputs, got {type(inputs).__name__}")
+        inputs.check_plan(self.plan)
+        values = {
+            "market": market_parameter_values(inputs.regime_probabilities, inputs.regime_phases),
+            "memory": memory_parameter_values(inputs.memory_weights),
+            "lmsr": lmsr_parameter_values(inputs.lmsr_probabilities),
+            "prospect": prospect_parameter_values(
+                inputs.prospect_outcomes, inputs.prospect_probabilities, inputs.cpt_params
+            ),
+            "hedge": hedge_parameter_values(inputs.hedge_weights),
+            "decision": decision_parameter_values(inputs.size_risk_angles),
+            "feedback": feedback_parameter_values(inputs.feedback_angles),
+        }
+        out = np.empty(len(self.parameters))
+        for name, slots in self._slots.items():
+            vals = values[name]
+            if vals.size != slots.size:  # pragma: no cover - guarded by check_plan
+                raise InputError(f"{name}: {vals.size} values for {slots.size} parameters")
+            out[slots] = vals
+        return out
+
+    def bind(self, inputs: TickInputs, measured: bool = True) -> QuantumCircuit:
+        """The circuit with ``inputs`` bound (measured, or without measurements)."""
+        circ = self.circuit if measured else self._unmeasured
+        return circ.assign_parameters(self.parameter_values(inputs))
+
+
+def _build(plan: AllocationPlan) -> TickCircuit:
+    sizes, off = plan.sizes(), plan.offsets()
+    qubits = {name: tuple(range(off[name], off[name] + sizes[name])) for name in COMPONENTS}
+    q = QuantumRegister(plan.total, "q")
+    qc = QuantumCircuit(q, name=f"qar_tick_{plan.regime}")
+
+    mk = qubits["market"]
+    mem = qubits["memory"]
+    lmsr_top = qubits["lmsr"][-1]
+    anc = qubits["prospect"][-1]
+    hedge_top = qubits["hedge"][-1]
+    dec = qubits["decision"]
+
+    fragments = {
+        "market": (market_circuit(), list(mk)),
+        "memory": (memory_circuit(), [mem[0], mem[1], mk[M1], mk[M2]]),
+        "lmsr": (lmsr_circuit(plan.lmsr), list(qubits["lmsr"])),
+        "prospect": (prospect_circuit(plan.prospect), list(qubits["prospect"])),
+        "hedge": (hedge_circuit(plan.hedge), list(qubits["hedge"])),
+        "decision": (decision_circuit(), [*dec, mem[0], mem[1], lmsr_top, anc, hedge_top]),
+        "feedback": (feedback_circuit(), [dec[2], dec[3], dec[4], mk[M1], mk[M2], mk[M3]]),
+    }
+    for frag, where in fragments.values():
+        qc.compose(frag, qubits=where, inplace=True)
+    buffer = pattern_circuit(plan.regime, plan.buffer)
+    qc.compose(buffer, qubits=[*qubits["buffer"], lmsr_top, anc, hedge_top, dec[4]], inplace=True)
+
+    parameters = tuple(qc.parameters)
+    index = {p: i for i, p in enumerate(parameters)}
+    slots = {
+        name: np.array([index[p] for p in frag.parameters], dtype=np.intp)
+        for name, (frag, _) in fragments.items()
+    }
+    if sum(s.size for s in slots.values()) != len(parameters):  # pragma: no cover - invariant
+        raise RuntimeError("composer: fragment parameters do not cover the circuit's parameters")
+
+    measured = qc.copy()
+    for name in COMPONENTS:
+        if sizes[name] == 0:
+            continue
+        creg = ClassicalRegister(sizes[name], name)
+        measured.add_register(creg)
+        measured.measure([q[i] for i in qubits[name]], creg)
+    return TickCircuit(plan, measured, parameters, qubits, qc, slots)
+
+
+_CACHE: dict[tuple, TickCircuit] = {}
+_LOCK = threading.Lock()
+_STATS = {"hits": 0, "misses": 0}
+
+
+def compose_tick_circuit(plan: AllocationPlan) -> TickCircuit:
+    """The composed tick circuit for ``plan``, built once per ``plan.key()`` (thread-safe cache).
+
+    Args:
+        plan: the allocation plan.
+
+    Returns:
+        The cached :class:`TickCircuit`.
+    """
+    key = plan.key()
+    with _LOCK:
+        hit = _CACHE.get(key)
+        if hit is not None:
+            _STATS["hits"] += 1
+            return hit
+        _STATS["misses"] += 1
+        built = _build(plan)
+        _CACHE[key] = built
+        return built
+
+
+def cache_info() -> dict[str, int]:
+    """Cache statistics: ``hits``, ``misses``, ``size``."""
+    with _LOCK:
+        return {**_STATS, "size": len(_CACHE)}
+
+
+def clear_cache() -> None:
+    """Empty the composed-circuit cache (and reset its statistics)."""
+    with _LOCK:
+        _CACHE.clear()
+        _STATS.update(hits=0, misses=0)

@@ -1,0 +1,132 @@
+"""Read a tick's measured counts, register by register (DESIGN §2).
+
+SamplerV2 returns one counts dictionary per classical register
+(``result[0].data.<register>.get_counts()``), bitstrings most significant bit first. This
+module turns them into empirical distributions indexed by the register's little-endian
+integer (Qiskit's order) and the component outputs the decision layer needs.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from qar_qiskit.errors import BackendError
+from qar_qiskit.plan.allocation import COMPONENTS, AllocationPlan
+
+__all__ = ["Readout", "read_counts", "counts_to_distribution"]
+
+#: Valid market codes (stable 0000, trending 0011, volatile 0101, crisis 1111).
+_REGIME_CODES = (0, 3, 5, 15)
+
+
+def counts_to_distribution(counts: dict[str, int], n_bits: int, name: str = "counts") -> tuple[np.ndarray, int]:
+    """Counts (MSB-first bitstrings, spaces ignored) -> (empirical distribution, shots)."""
+    dist = np.zeros(1 << n_bits)
+    for key, c in counts.items():
+        bits = str(key).replace(" ", "")
+        if len(bits) != n_bits or set(bits) - {"0", "1"}:
+            raise BackendError(f"{name}: bitstring {key!r} does not fit a {n_bits}-bit register")
+        if not (isinstance(c, (int, np.integer)) and c >= 0):
+            raise BackendError(f"{name}: count for {key!r} must be a non-negative integer, got {c!r}")
+        dist[int(bits, 2)] += int(c)
+    shots = int(dist.sum())
+    if shots <= 0:
+        raise BackendError(f"{name}: no shots")
+    return dist / shots, shots
+
+
+@dataclass(frozen=True, eq=False)
+class Readout:
+    """Empirical outputs of one tick.
+
+    Attributes:
+        shots: number of shots.
+        distributions: register name -> empirical distribution (little-endian index).
+        regime_probabilities: ``P(r)`` from the valid market codes only, renormalised (zeros
+            if no shot had a valid code).
+        invalid_regime_rate: fraction of shots whose market code is not one of the 4 codes.
+        memory: expert-selector distribution (4).
+        lmsr: LMSR register distribution (``2**n_l``); ``p_up`` its top-qubit marginal.
+        prospect_register: outcome-register distribution (``2**k``), ancilla summed out.
+        u: the prospect ancilla's P(1), the normalised CPT value.
+        hedge_weights: Hedge register distribution (``2**m``); ``p_hedge`` its top-qubit marginal.
+        decision: decision distribution (32, ``d = A + 4 S + 16 K``).
+        buffer: buffer register distribution.
+    """
+
+    shots: int
+    distributions: dict
+    regime_probabilities: np.ndarray
+    invalid_regime_rate: float
+    memory: np.ndarray
+    lmsr: np.ndarray
+    p_up: float
+    prospect_register: np.ndarray
+    u: float
+    hedge_weights: np.ndarray
+    p_hedge: float
+    decision: np.ndarray
+    buffer: np.ndarray
+
+    @property
+    def decision_index(self) -> int:
+        """The most frequent decision (the reported decision)."""
+        return int(np.argmax(self.decision))
+
+
+def read_counts(plan: AllocationPlan, counts: dict[str, dict[str, int]]) -> Readout:
+    """Per-register empirical distributions and component outputs from register counts.
+
+    Args:
+        plan: the plan the circuit was composed for (register sizes).
+        counts: register name -> counts dict (MSB-first bitstrings), for every register of
+            the plan.
+
+    Returns:
+        A :class:`Readout`.
+
+    Raises:
+        BackendError: a register is missing, a bitstring does not fit, or registers disagree
+            on the number of shots.
+    """
+    sizes = plan.sizes()
+    dists, shots = {}, None
+    for name in COMPONENTS:
+        if sizes[name] == 0:
+            continue
+        if name not in counts:
+            raise BackendError(f"{name}: register missing from the counts")
+        dist, n = counts_to_distribution(counts[name], sizes[name], name)
+        if shots is not None and n != shots:
+            raise BackendError(f"{name}: {n} shots, other registers have {shots}")
+        dists[name], shots = dist, n
+    for d in dists.values():
+        d.setflags(write=False)
+
+    market = dists["market"]
+    valid = market[list(_REGIME_CODES)]
+    total = float(valid.sum())
+    regime = valid / total if total > 0 else np.zeros(4)
+
+    def top(d: np.ndarray) -> float:
+        return float(d[d.size // 2:].sum())
+
+    prospect = dists["prospect"]
+    half = prospect.size // 2
+    return Readout(
+        shots=int(shots),
+        distributions=dists,
+        regime_probabilities=regime,
+        invalid_regime_rate=float(1.0 - total),
+        memory=dists["memory"],
+        lmsr=dists["lmsr"],
+        p_up=top(dists["lmsr"]),
+        prospect_register=prospect[:half] + prospect[half:],
+        u=float(prospect[half:].sum()),
+        hedge_weights=dists["hedge"],
+        p_hedge=top(dists["hedge"]),
+        decision=dists["decision"],
+        buffer=dists.get("buffer", np.ones(1)),
+    )
