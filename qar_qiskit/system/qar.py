@@ -272,9 +272,9 @@ class QAR:
         components = {
             "lmsr": {"probabilities": (readout.lmsr if readout else inputs.lmsr_probabilities).tolist(),
                      "exact_probabilities": inputs.lmsr_probabilities.tolist(), "p_up": float(out["p_up"])},
-            "prospect": {"normalised_value": float(readout.cpt_normalised if readout else out["u"]),
+            "prospect": {"normalised_value": float(readout.u if readout else out["u"]),
                          "exact_normalised_value": float(out["u"]), "cpt_value": float(out["cpt_value"])},
-            "hedge": {"weights": (readout.hedge if readout else inputs.hedge_weights).tolist(),
+            "hedge": {"weights": (readout.hedge_weights if readout else inputs.hedge_weights).tolist(),
                       "exact_weights": inputs.hedge_weights.tolist(), "expected_ratio": protection},
             "memory": {"weights": inputs.memory_weights.tolist()},
             "feedback_angles": inputs.feedback_angles.tolist(),
