@@ -186,8 +186,9 @@ def main(argv=None) -> int:
     backend = FakeTorino()
     pms = {lv: generate_preset_pass_manager(optimization_level=lv, backend=backend,
                                             seed_transpiler=SEED) for lv in LEVELS}
-    pms["a2a"] = generate_preset_pass_manager(optimization_level=3, basis_gates=["cz", "rz", "sx", "x"],
-                                              seed_transpiler=SEED)
+    pms["a2a"] = generate_preset_pass_manager(
+        optimization_level=3, basis_gates=["cz", "rz", "sx", "x"], seed_transpiler=SEED
+    )
     report = {
         "qiskit": qiskit.__version__,
         "qiskit_ibm_runtime": qiskit_ibm_runtime.__version__,

@@ -9,7 +9,6 @@ types and out-of-range values are errors that name the field, e.g.
 from __future__ import annotations
 
 import math
-from importlib import resources
 from pathlib import Path
 from typing import Annotated, Literal
 
@@ -275,7 +274,7 @@ class QARConfig(_Model):
 
 def default_config_path() -> Path:
     """Path of the packaged default ``config.yaml``."""
-    return Path(str(resources.files("qar_qiskit") / "config.yaml"))
+    return Path(__file__).resolve().parent / "config.yaml"
 
 
 def parse_config(data: dict, source: str = "<config>") -> QARConfig:

@@ -48,7 +48,7 @@ def plot_equity(result: "BacktestResult", path: Path) -> Path:
     plt = _pyplot()
     fig, ax = plt.subplots(figsize=(11, 5.5))
     x = _x(result)
-    styles = {"strategy": dict(color="black", lw=1.4, label="QAR (sampled)"),
+    styles = {"strategy": dict(color="black", lw=1.4, label=f"QAR ({result.backend})"),
               "exact_twin": dict(color="#1f77b4", lw=1.0, ls="--", label="exact twin"),
               "buy_and_hold": dict(color="#8c564b", lw=1.0, label="buy and hold")}
     for key, style in styles.items():
@@ -71,12 +71,12 @@ def plot_drawdown(result: "BacktestResult", path: Path) -> Path:
     plt = _pyplot()
     fig, ax = plt.subplots(figsize=(11, 4))
     x = _x(result)
-    for key, color, label in (("strategy", "black", "QAR (sampled)"),
-                              ("exact_twin", "#1f77b4", "exact twin"),
-                              ("buy_and_hold", "#8c564b", "buy and hold")):
+    for key, color, ls, label in (("buy_and_hold", "#8c564b", "-", "buy and hold"),
+                                  ("strategy", "black", "-", f"QAR ({result.backend})"),
+                                  ("exact_twin", "#1f77b4", "--", "exact twin")):
         if key in result.positions:
             dd = M.drawdown_series(result.positions[key] * result.return_next)
-            ax.plot(x, -dd, color=color, lw=1.0, label=f"{label} (max {dd.max():.1%})")
+            ax.plot(x, -dd, color=color, lw=1.0, ls=ls, label=f"{label} (max {dd.max():.1%})")
     ax.set_ylabel("drawdown")
     ax.yaxis.set_major_formatter(plt.FuncFormatter(lambda v, _: f"{v:.0%}"))
     ax.set_title(f"{result.source}: drawdowns")
@@ -106,7 +106,7 @@ def plot_decision_mix(result: "BacktestResult", path: Path) -> Path:
     plt = _pyplot()
     mix = decision_mix(result)
     regimes = np.asarray(result.regimes, dtype=object)
-    fig, ax = plt.subplots(figsize=(7, 4.5))
+    fig, ax = plt.subplots(figsize=(8, 4.5))
     names = list(mix)
     bottom = np.zeros(len(names))
     for a in ACTIONS:
@@ -118,7 +118,7 @@ def plot_decision_mix(result: "BacktestResult", path: Path) -> Path:
     ax.set_ylim(0, 1)
     ax.set_ylabel("share of days")
     ax.set_title(f"{result.source}: decisions per regime")
-    ax.legend(loc="upper right", fontsize=8)
+    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=8)
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     plt.close(fig)

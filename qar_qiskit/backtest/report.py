@@ -25,7 +25,6 @@ REPORT_FILES = ("metrics.json", "decisions.csv", "equity.png", "drawdown.png",
                 "decision_mix.png", "report.md")
 
 _LABELS = {
-    "strategy": "QAR (sampled)",
     "exact_twin": "exact twin",
     "buy_and_hold": "buy and hold",
 }
@@ -84,7 +83,8 @@ def render_markdown(result: "BacktestResult") -> str:
     ]
     rows = [("strategy", s)] + list(m["baselines"].items())
     for key, v in rows:
-        label = _LABELS.get(key, key.replace("expert_", "expert: "))
+        label = (f"QAR ({run['backend']})" if key == "strategy"
+                 else _LABELS.get(key, key.replace("expert_", "expert: ")))
         lines.append(
             f"| {label} | {_pct(v['cagr'])} | {_pct(v['volatility'])} | {_f(v['sharpe'])} | "
             f"{_pct(v['max_drawdown'])} | {_pct(v['hit_rate'])} | {_f(v['turnover'], 3)} | "

@@ -226,7 +226,7 @@ def run_backtest(
             decision = qar.decide(tick, returns_history=history)
             r = float(ret_next[j])
             pos = float(decision.position)
-            pnl = pos * r
+            pnl = pos * r + 0.0  # + 0.0: no negative zeros in the report
             kwargs = {"market_return": r} if outcome_takes_return else {}
             qar.record_outcome(decision.decision_id, pos * scale * r, **kwargs)
             loop_s += time.perf_counter() - t0

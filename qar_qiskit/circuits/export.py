@@ -25,7 +25,10 @@ from qiskit.circuit import Parameter
 from qar_qiskit.errors import InputError
 
 #: Header written on top of every exported file (a comment; not part of the circuit).
-HEADER = "// qar-qiskit circuit {name}: {description}\n// regenerate: qar circuits export circuits/\n"
+HEADER = (
+    "// qar-qiskit circuit {name}: {description}\n"
+    "// regenerate: qar circuits export circuits/\n"
+)
 
 
 @dataclass(frozen=True)
@@ -74,7 +77,9 @@ def _plan():
     return AllocationPlan()
 
 
-def _tick_fragment(module: str, func: str, size: str | None = None) -> Callable[[], QuantumCircuit]:
+def _tick_fragment(
+    module: str, func: str, size: str | None = None
+) -> Callable[[], QuantumCircuit]:
     """Builder for the other tick fragments: ``qar_qiskit.circuits.<module>.<func>(size?)``."""
 
     def build() -> QuantumCircuit:
@@ -109,7 +114,8 @@ def _entries() -> list[CircuitEntry]:
         e("bell_psi_minus", "Bell state (|01> - |10>)/sqrt2", _ent("bell_pair", "psi-")),
         e("ghz_3", "3-qubit GHZ state (|000> + |111>)/sqrt2", _ent("ghz", 3)),
         e("ghz_4", "4-qubit GHZ state (crisis risk broadcast on a 4-qubit buffer)", _ent("ghz", 4)),
-        e("cluster_4", "4-qubit linear cluster state (H on all, CZ on neighbours)", _ent("cluster", 4)),
+        e("cluster_4", "4-qubit linear cluster state (H on all, CZ on neighbours)",
+          _ent("cluster", 4)),
         e("weak_bell", "cos(theta/2)|00> + sin(theta/2)|11>, input theta", _weak_bell),
         e("teleport_dynamic", "teleportation: Bell measurement + if_test X/Z corrections",
           _teleport("dynamic")),

@@ -58,7 +58,7 @@ def state_vector(theta: float, phi: float) -> np.ndarray:
 
 
 def _base(angles: Optional[Sequence[float]], name: str, with_bits: bool) -> QuantumCircuit:
-    regs = [QuantumRegister(1, "source"), QuantumRegister(1, "bell_a"), QuantumRegister(1, "bell_b")]
+    regs = [QuantumRegister(1, name) for name in ("source", "bell_a", "bell_b")]
     if with_bits:
         regs.append(ClassicalRegister(2, "bell_meas"))
     qc = QuantumCircuit(*regs, name=name)

@@ -37,7 +37,8 @@ def export_cmd(
 def draw_cmd(
     name: str = typer.Argument(..., help="Circuit name (see `qar circuits export`)."),
     out: Optional[Path] = typer.Option(
-        None, "--out", "-o", help="Write to FILE: a PNG (matplotlib) if it ends with .png, else text."
+        None, "--out", "-o",
+        help="Write to FILE: a PNG (matplotlib) if it ends with .png, else text.",
     ),
 ) -> None:
     """Draw circuit NAME: text on stdout, or into --out FILE (PNG when FILE ends with .png)."""

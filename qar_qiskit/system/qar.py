@@ -118,9 +118,9 @@ class QAR:
     def executor(self):
         """The execution backend, built on first use (``None`` for ``exact``)."""
         if self._executor is None and self.backend_name != "exact":
-            from qar_qiskit.backends import make_executor
+            from qar_qiskit.backends.local import make_local_executor
 
-            self._executor = make_executor(self.backend_name, config=self.config)
+            self._executor = make_local_executor(self.backend_name)
         return self._executor
 
     # -- one tick -----------------------------------------------------------------------------

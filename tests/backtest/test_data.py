@@ -145,3 +145,15 @@ def test_slice_dates():
         slice_dates(d, "2010-01-01", "2009-01-01")
     with pytest.raises(InputError, match="not a date"):
         slice_dates(d, "yesterday", None)
+
+
+def test_readme_states_the_file_hashes():
+    import hashlib
+    import re
+
+    pkg = resources.files("qar_qiskit.data")
+    readme = pkg.joinpath("README.md").read_text()
+    for name in ("sp500", "nasdaq", "vix"):
+        digest = hashlib.sha256(pkg.joinpath(f"{name}.csv.gz").read_bytes()).hexdigest()
+        m = re.search(rf"`{name}\.csv\.gz` ([0-9a-f]{{64}})", readme)
+        assert m and m.group(1) == digest, name

@@ -53,7 +53,7 @@ def test_every_report_file_is_written(report):
     for name in ("equity.png", "drawdown.png", "decision_mix.png"):
         assert (out / name).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     md = (out / "report.md").read_text()
-    assert "| QAR (sampled) |" in md and "| buy and hold |" in md and "expert: lmsr" in md
+    assert "| QAR (fake) |" in md and "| buy and hold |" in md and "expert: lmsr" in md
 
 
 def test_metrics_json_is_finite_and_complete(report):

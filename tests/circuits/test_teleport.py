@@ -85,7 +85,10 @@ def test_without_the_two_bits_the_received_qubit_is_maximally_mixed():
     Z = np.diag([1, -1])
     for angles in input_states():
         psi = textbook(angles).data
-        pre = Statevector(teleport_dynamic(angles, corrections=False).remove_final_measurements(inplace=False))
+        unmeasured = teleport_dynamic(angles, corrections=False).remove_final_measurements(
+            inplace=False
+        )
+        pre = Statevector(unmeasured)
         avg = np.zeros((2, 2), dtype=complex)
         for m_z in (0, 1):
             for m_x in (0, 1):

@@ -1,0 +1,340 @@
+"""The one executor interface every backend implements.
+
+An :class:`Executor` turns a tick circuit plus a ``(batch, num_parameters)`` array of
+parameter values into one :class:`ExecutionResult` per row: counts per named classical
+register (``market``, ``memory``, ... ``buffer``), the shots, the backend name and timings.
+
+Two steps, so that a plan is transpiled once and every tick only binds numbers:
+
+* :meth:`Executor.prepare` transpiles a tick circuit for the backend (cached in a
+  :class:`~qar_qiskit.backends.cache.TranspileCache` keyed by ``(plan.key(), backend name,
+  optimization level)``) and returns the ISA circuit;
+* :meth:`Executor.run` binds and samples all parameter rows in one backend call where the
+  backend allows (a SamplerV2 PUB with a parameter array, or Aer ``parameter_binds``).
+
+``exact`` is not a circuit backend (the pipeline evaluates the classical twin); the
+:class:`ExactBackend` placeholder only lets callers branch on ``is_exact``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from abc import ABC, abstractmethod
+from dataclasses import dataclass, field
+from typing import Any, Iterable, Mapping, Sequence
+
+import numpy as np
+from qiskit.circuit import QuantumCircuit
+
+from qar_qiskit.errors import BackendError, InputError
+
+__all__ = [
+    "ExecutionResult",
+    "Executor",
+    "ExactBackend",
+    "PreparedCircuit",
+    "circuit_of",
+    "plan_key_of",
+    "as_value_matrix",
+    "split_register_counts",
+]
+
+
+@dataclass
+class ExecutionResult:
+    """The outcome of one parameter row.
+
+    Attributes:
+        counts: raw counts per classical register, ``{"market": {"0101": 812, ...}, ...}``;
+            bit strings are in Qiskit order (bit 0 of the register is the right-most char).
+        shots: shots taken (each register's counts sum to it).
+        backend: the executor's name (``aer``, ``aer-noisy:FakeTorino``, ``ibm:ibm_torino``).
+        timing: seconds: ``prepare_s`` (0 on a cache hit), ``run_s`` (the whole batch's backend
+            call), ``per_row_s`` (``run_s / batch``).
+        mitigated: readout-mitigated quasi-probabilities per register (noisy backends with
+            mitigation on), else ``None``. Quasi-probabilities may be slightly negative.
+        job_id: the IBM job id for hardware runs.
+        metadata: backend specific extras (method, seed, mitigation method, ...).
+    """
+
+    counts: dict[str, dict[str, int]]
+    shots: int
+    backend: str
+    timing: dict[str, float] = field(default_factory=dict)
+    mitigated: dict[str, dict[str, float]] | None = None
+    job_id: str | None = None
+    metadata: dict[str, Any] = field(default_factory=dict)
+
+    def probabilities(self, register: str, *, mitigated: bool = False) -> dict[str, float]:
+        """Counts (or mitigated quasi-probabilities) of one register, normalised to sum 1."""
+        if mitigated and self.mitigated is not None:
+            return dict(self.mitigated[register])
+        counts = self.counts[register]
+        total = sum(counts.values()) or 1
+        return {k: v / total for k, v in counts.items()}
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready form (used by the job store and ``qar result --json``)."""
+        return {
+            "counts": self.counts,
+            "shots": self.shots,
+            "backend": self.backend,
+            "timing": self.timing,
+            "mitigated": self.mitigated,
+            "job_id": self.job_id,
+            "metadata": _jsonable(self.metadata),
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> "ExecutionResult":
+        return cls(
+            counts={r: {k: int(v) for k, v in c.items()} for r, c in data["counts"].items()},
+            shots=int(data["shots"]),
+            backend=str(data["backend"]),
+            timing=dict(data.get("timing") or {}),
+            mitigated=data.get("mitigated"),
+            job_id=data.get("job_id"),
+            metadata=dict(data.get("metadata") or {}),
+        )
+
+
+@dataclass
+class PreparedCircuit:
+    """A transpiled (ISA) circuit plus what binding needs: the cache's value type.
+
+    ``columns[j]`` is the index, in the caller's parameter order, of ``isa.parameters[j]``, so
+    a caller's ``(B, P)`` array becomes the ISA circuit's ``(B, P')`` array by ``values[:, columns]``.
+    """
+
+    isa: QuantumCircuit
+    columns: np.ndarray
+    num_input_parameters: int
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def bind_matrix(self, values: np.ndarray) -> np.ndarray:
+        if values.shape[1] != self.num_input_parameters:
+            raise InputError(
+                f"parameter_values: expected {self.num_input_parameters} columns, got {values.shape[1]}"
+            )
+        return values[:, self.columns] if len(self.columns) else np.zeros((values.shape[0], 0))
+
+
+class Executor(ABC):
+    """Runs tick circuits on one backend. See the module docstring for the two-step contract."""
+
+    #: ``aer``, ``aer-noisy:FakeTorino``, ``ibm:ibm_fez`` or ``exact``.
+    name: str = "executor"
+    #: True only for the ``exact`` placeholder (no circuit is run).
+    is_exact: bool = False
+    #: Default shots when ``run`` gets none.
+    default_shots: int = 1024
+    #: Default optimization level for ``prepare``.
+    optimization_level: int = 1
+
+    @property
+    @abstractmethod
+    def num_qubits(self) -> int:
+        """Qubits the backend offers."""
+
+    @property
+    @abstractmethod
+    def supports_dynamic(self) -> bool:
+        """Whether the backend runs dynamic circuits (``if_else``)."""
+
+    @property
+    @abstractmethod
+    def noisy(self) -> bool:
+        """Whether results carry device noise."""
+
+    @abstractmethod
+    def prepare(self, tick_circuit: Any, optimization_level: int | None = None) -> QuantumCircuit:
+        """Return the ISA circuit for ``tick_circuit`` (cached; transpiles only on a miss)."""
+
+    @abstractmethod
+    def run(
+        self,
+        circuit: Any,
+        parameter_values: Any = None,
+        shots: int | None = None,
+        seed: int | None = None,
+    ) -> list[ExecutionResult]:
+        """Sample every row of ``parameter_values`` (B×P, in ``circuit.parameters`` order)."""
+
+    def describe(self) -> dict[str, Any]:
+        """One row of ``qar backends``."""
+        return {
+            "name": self.name,
+            "qubits": self.num_qubits,
+            "dynamic": self.supports_dynamic,
+            "noisy": self.noisy,
+        }
+
+    def close(self) -> None:  # pragma: no cover - default no-op
+        """Release sessions or threads held by the executor."""
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} {self.name}>"
+
+
+class ExactBackend(Executor):
+    """The ``exact`` placeholder: the pipeline evaluates the classical twin, no circuit runs."""
+
+    name = "exact"
+    is_exact = True
+
+    @property
+    def num_qubits(self) -> int:
+        return 0
+
+    @property
+    def supports_dynamic(self) -> bool:
+        return False
+
+    @property
+    def noisy(self) -> bool:
+        return False
+
+    def prepare(self, tick_circuit, optimization_level=None):
+        raise BackendError("backend 'exact' runs no circuit: the pipeline evaluates the exact twin")
+
+    def run(self, circuit, parameter_values=None, shots=None, seed=None):
+        raise BackendError("backend 'exact' runs no circuit: the pipeline evaluates the exact twin")
+
+    def describe(self) -> dict[str, Any]:
+        return {"name": "exact", "qubits": 0, "dynamic": False, "noisy": False}
+
+
+# --------------------------------------------------------------------------------------------
+# helpers shared by the executors
+
+
+def circuit_of(tick_circuit: Any) -> QuantumCircuit:
+    """The QuantumCircuit of a TickCircuit (or the circuit itself)."""
+    if isinstance(tick_circuit, QuantumCircuit):
+        return tick_circuit
+    circuit = getattr(tick_circuit, "circuit", None)
+    if not isinstance(circuit, QuantumCircuit):
+        raise InputError(f"expected a TickCircuit or QuantumCircuit, got {type(tick_circuit).__name__}")
+    return circuit
+
+
+def parameters_of(tick_circuit: Any) -> tuple:
+    """The caller's parameter order: ``TickCircuit.parameters`` or ``circuit.parameters``."""
+    params = getattr(tick_circuit, "parameters", None)
+    if params is not None and not isinstance(tick_circuit, QuantumCircuit):
+        return tuple(params)
+    return tuple(circuit_of(tick_circuit).parameters)
+
+
+def plan_key_of(tick_circuit: Any) -> tuple:
+    """The structural key: ``plan.key()`` for a TickCircuit, else a fingerprint of the circuit."""
+    plan = getattr(tick_circuit, "plan", None)
+    if plan is not None and hasattr(plan, "key"):
+        return ("plan", *plan.key())
+    return ("circuit", fingerprint(circuit_of(tick_circuit)))
+
+
+def fingerprint(circuit: QuantumCircuit) -> str:
+    """A structural hash (ops, wires, parameter names) of a circuit without a plan."""
+    h = hashlib.sha1()
+    h.update(f"{circuit.num_qubits}/{[(r.name, r.size) for r in circuit.cregs]}".encode())
+    for ins in circuit.data:
+        qs = [circuit.find_bit(q).index for q in ins.qubits]
+        cs = [circuit.find_bit(c).index for c in ins.clbits]
+        h.update(f"{ins.operation.name}{qs}{cs}{[str(p) for p in ins.operation.params]};".encode())
+    return h.hexdigest()
+
+
+def column_map(caller_params: Sequence, isa: QuantumCircuit) -> np.ndarray:
+    """Indices into the caller's parameters of each ISA parameter (by name)."""
+    index = {p.name: i for i, p in enumerate(caller_params)}
+    try:
+        return np.array([index[p.name] for p in isa.parameters], dtype=int)
+    except KeyError as exc:
+        raise BackendError(f"transpiled circuit has parameter {exc.args[0]!r} unknown to the tick circuit") from None
+
+
+def as_value_matrix(parameter_values: Any, num_parameters: int) -> np.ndarray:
+    """``parameter_values`` as a float ``(B, P)`` array (a 1-D row or ``None`` is accepted)."""
+    if parameter_values is None:
+        if num_parameters:
+            raise InputError(f"parameter_values: circuit has {num_parameters} parameters, none given")
+        return np.zeros((1, 0))
+    values = np.asarray(parameter_values, dtype=float)
+    if values.ndim == 1:
+        values = values.reshape(1, -1) if values.size or num_parameters == 0 else values.reshape(1, 0)
+    if values.ndim != 2:
+        raise InputError(f"parameter_values: expected a 2-D (batch, {num_parameters}) array, got shape {values.shape}")
+    if values.shape[1] != num_parameters:
+        raise InputError(f"parameter_values: expected {num_parameters} columns, got {values.shape[1]}")
+    if values.shape[0] == 0:
+        raise InputError("parameter_values: empty batch")
+    if not np.all(np.isfinite(values)):
+        raise InputError("parameter_values: contains NaN or infinity")
+    return values
+
+
+def split_register_counts(joint: Mapping[str, int], cregs: Sequence) -> dict[str, dict[str, int]]:
+    """Marginalise Aer's joint counts (``"c_last ... c_first"`` keys) into per-register counts."""
+    names = [r.name for r in cregs]
+    sizes = [r.size for r in cregs]
+    out: dict[str, dict[str, int]] = {n: {} for n in names}
+    for key, n in joint.items():
+        parts = key.split(" ")
+        if len(parts) != len(names):  # a key without separators (one register)
+            parts, pos = [], 0
+            flat = key.replace(" ", "")
+            for size in reversed(sizes):
+                parts.append(flat[pos:pos + size])
+                pos += size
+        for name, bits in zip(reversed(names), parts):
+            reg = out[name]
+            reg[bits] = reg.get(bits, 0) + int(n)
+    return out
+
+
+def counts_from_pub_result(pub_result: Any, register_names: Iterable[str], index: int) -> dict[str, dict[str, int]]:
+    """Per-register counts of row ``index`` from a SamplerV2 pub result (BitArray per register)."""
+    data = pub_result.data
+    out = {}
+    for name in register_names:
+        bit_array = getattr(data, name, None)
+        if bit_array is None:
+            try:
+                bit_array = data[name]
+            except (KeyError, TypeError):
+                raise BackendError(f"result has no classical register {name!r}") from None
+        if bit_array.ndim == 0:
+            out[name] = {k: int(v) for k, v in bit_array.get_counts().items()}
+        else:
+            out[name] = {k: int(v) for k, v in bit_array.get_counts(index).items()}
+    return out
+
+
+def timed(fn, *args, **kwargs):
+    t0 = time.perf_counter()
+    out = fn(*args, **kwargs)
+    return out, time.perf_counter() - t0
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, (np.integer,)):
+        return int(value)
+    if isinstance(value, (np.floating,)):
+        return float(value)
+    if isinstance(value, np.ndarray):
+        return value.tolist()
+    if value is None or isinstance(value, (str, int, float, bool)):
+        return value
+    return str(value)
