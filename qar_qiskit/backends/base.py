@@ -338,3 +338,67 @@ def _jsonable(value: Any) -> Any:
     if value is None or isinstance(value, (str, int, float, bool)):
         return value
     return str(value)
+
+
+class CachingExecutor(Executor):
+    """Shared prepare logic: transpile on a cache miss, then only bind.
+
+    Subclasses provide :meth:`_pass_manager` (a staged pass manager for this backend) and may
+    override :meth:`_post_transpile` to attach backend-specific data (e.g. a compacted circuit)
+    to the cached :class:`PreparedCircuit`.
+    """
+
+    def __init__(self, *, cache=None, optimization_level: int = 1, default_shots: int = 1024):
+        from qar_qiskit.backends.cache import TranspileCache
+
+        self.cache = cache if cache is not None else TranspileCache()
+        self.optimization_level = int(optimization_level)
+        self.default_shots = int(default_shots)
+        self.transpile_count = 0
+
+    def _pass_manager(self, optimization_level: int):  # pragma: no cover - abstract-ish
+        raise NotImplementedError
+
+    def _post_transpile(self, prepared: PreparedCircuit) -> PreparedCircuit:
+        return prepared
+
+    def _transpile(self, circuit: QuantumCircuit, optimization_level: int) -> QuantumCircuit:
+        self.transpile_count += 1
+        return self._pass_manager(optimization_level).run(circuit)
+
+    def prepared(self, tick_circuit: Any, optimization_level: int | None = None) -> tuple[PreparedCircuit, float]:
+        """The cached :class:`PreparedCircuit` and the seconds spent preparing (0 on a hit)."""
+        level = self.optimization_level if optimization_level is None else int(optimization_level)
+        if not 0 <= level <= 3:
+            raise InputError(f"optimization_level: must be 0..3, got {level}")
+        key = self.cache.make_key(plan_key_of(tick_circuit), self.name, level)
+        t0 = time.perf_counter()
+
+        def build() -> PreparedCircuit:
+            circuit = circuit_of(tick_circuit)
+            self._check_fits(circuit)
+            isa = self._transpile(circuit, level)
+            params = parameters_of(tick_circuit)
+            prepared = PreparedCircuit(isa=isa, columns=column_map(params, isa), num_input_parameters=len(params))
+            return self._post_transpile(prepared)
+
+        prepared, hit = self.cache.get_or_create(key, build)
+        return prepared, (0.0 if hit else time.perf_counter() - t0)
+
+    def prepare(self, tick_circuit: Any, optimization_level: int | None = None) -> QuantumCircuit:
+        return self.prepared(tick_circuit, optimization_level)[0].isa
+
+    def _check_fits(self, circuit: QuantumCircuit) -> None:
+        if circuit.num_qubits > self.num_qubits:
+            raise BackendError(
+                f"backend {self.name!r} has {self.num_qubits} qubits, the circuit needs {circuit.num_qubits}"
+            )
+        if not self.supports_dynamic and _is_dynamic(circuit):
+            raise BackendError(f"backend {self.name!r} does not support dynamic circuits (if_else)")
+
+
+_CONTROL_FLOW = {"if_else", "while_loop", "for_loop", "switch_case"}
+
+
+def _is_dynamic(circuit: QuantumCircuit) -> bool:
+    return any(ins.operation.name in _CONTROL_FLOW for ins in circuit.data)

@@ -38,10 +38,21 @@ def feedback_circuit() -> QuantumCircuit:
         c2 = d[2] - d[0]
         c3 = d[3] - d[1] - d[2] + d[0]  # = delta[crisis] - c0 - c1 - c2
         qc.ry(c0, j)
-        qc.cry(c1, m1, j)
-        qc.cry(c2, m2, j)
-        qc.cry(c3, m3, j)
+        for c, control in ((c1, m1), (c2, m2), (c3, m3)):
+            _cry(qc, c, control, j)
     return qc
+
+
+def _cry(qc: QuantumCircuit, theta, control: int, target: int) -> None:
+    """``CRY(theta) = CX RY(-theta/2) CX RY(theta/2)`` (exact, 2 CNOTs).
+
+    Written out because qiskit-aer 0.18 ignores parameterized native ``cry`` gates when the
+    values are bound in a primitives PUB (Qiskit/qiskit-aer#2323).
+    """
+    qc.ry(theta / 2, target)
+    qc.cx(control, target)
+    qc.ry(-theta / 2, target)
+    qc.cx(control, target)
 
 
 def feedback_parameter_values(feedback_angles) -> np.ndarray:

@@ -9,7 +9,7 @@ Construction (docs/model.md): a Möttönen RY cascade prepares ``sum_r sqrt(P(r)
 (m1, m2) with ``r = m1 + 2 m2`` (3 per-state angles, Möttönen et al. 2004); the phases
 ``phi_r`` are a diagonal ``diag(e^{i phi_r})`` on (m1, m2) built from a parameterized global
 phase ``phi_0``, ``P(phi_1 - phi_0)`` on m1, ``P(phi_2 - phi_0)`` on m2 and
-``CP(phi_3 - phi_2 - phi_1 + phi_0)``; then ``CCX(m1, m2 -> m3)``, ``CX(m1 -> m0)``,
+``CP(phi_3 - phi_2 - phi_1 + phi_0)`` (written out as P/CX gates); then ``CCX(m1, m2 -> m3)``, ``CX(m1 -> m0)``,
 ``CX(m2 -> m0)``, ``CX(m3 -> m0)`` complete the codes.
 
 The phases change no measured probability of this circuit: every later gate uses the market
@@ -48,7 +48,14 @@ def market_circuit() -> QuantumCircuit:
     qc.global_phase = phi[0]
     qc.p(phi[1] - phi[0], M1)
     qc.p(phi[2] - phi[0], M2)
-    qc.cp(phi[3] - phi[2] - phi[1] + phi[0], M1, M2)
+    # CP(lam) written out as P/CX/P/CX/P (exact): qiskit-aer 0.18 mis-binds parameterized
+    # native CP gates in primitives PUBs (Qiskit/qiskit-aer#2403).
+    lam = phi[3] - phi[2] - phi[1] + phi[0]
+    qc.p(lam / 2, M1)
+    qc.cx(M1, M2)
+    qc.p(-lam / 2, M2)
+    qc.cx(M1, M2)
+    qc.p(lam / 2, M2)
     qc.ccx(M1, M2, M3)
     qc.cx(M1, M0)
     qc.cx(M2, M0)

@@ -108,6 +108,9 @@ def read_counts(plan: AllocationPlan, counts: dict[str, dict[str, int]]) -> Read
     market = dists["market"]
     valid = market[list(_REGIME_CODES)]
     total = float(valid.sum())
+    invalid_mask = np.ones(market.size, dtype=bool)
+    invalid_mask[list(_REGIME_CODES)] = False
+    invalid = float(market[invalid_mask].sum())  # exactly 0.0 when no invalid code occurred
     regime = valid / total if total > 0 else np.zeros(4)
 
     def top(d: np.ndarray) -> float:
@@ -119,7 +122,7 @@ def read_counts(plan: AllocationPlan, counts: dict[str, dict[str, int]]) -> Read
         shots=int(shots),
         distributions=dists,
         regime_probabilities=regime,
-        invalid_regime_rate=float(1.0 - total),
+        invalid_regime_rate=invalid,
         memory=dists["memory"],
         lmsr=dists["lmsr"],
         p_up=top(dists["lmsr"]),

@@ -32,10 +32,7 @@ def _backtest(
 ) -> None:
     """Backtest QAR day by day on real daily data and write a report.
 
-    Features of each day use only prices up to that day; the decision's position is held to
-    the next close. The report (metrics.json, decisions.csv, equity.png, drawdown.png,
-    decision_mix.png, report.md) compares the strategy with buy-and-hold, its exact classical
-    twin and each expert alone.
+    Features of each day use only prices up to that day; the position is held to the next close. The report (metrics.json, decisions.csv, equity.png, drawdown.png, decision_mix.png, report.md) compares the strategy with buy-and-hold, its exact classical twin and each expert alone.
     """
     from qar_qiskit.backtest.runner import run_backtest
     from qar_qiskit.data.loader import DATASETS, load_csv, load_dataset

@@ -44,12 +44,14 @@ class RiskManager:
       volatile tick gets a smaller order than a stable one;
     * crisis mode (volatility >= crisis_threshold): exposure capped at the "small" level;
     * daily loss limit: once a day's recorded portfolio P&L reaches ``-max_daily_loss``, no new
-      exposure that day.
+      exposure that day, nor the next decision day (a cool-off, so the limit also acts on
+      daily bars where each day has one decision).
     """
 
     def __init__(self, config: RiskConfig) -> None:
         self.config = config
         self.daily_pnl: dict[str, float] = {}
+        self._last_day: str | None = None
 
     def assess(self, volatility: float, day: str) -> RiskAssessment:
         c = self.config
@@ -61,12 +63,17 @@ class RiskManager:
         if self.daily_pnl.get(day, 0.0) <= -c.max_daily_loss:
             scale = 0.0
             flags.append("daily_loss_limit")
+        elif self.daily_pnl and self._last_day not in (None, day) and self.daily_pnl.get(self._last_day, 0.0) <= -c.max_daily_loss:
+            # With one decision per day (daily bars) the limit cools off the next day.
+            scale = 0.0
+            flags.append("daily_loss_cooloff")
         return RiskAssessment(scale, tuple(flags))
 
     def record(self, day: str, pnl: float) -> None:
         self.daily_pnl[day] = self.daily_pnl.get(day, 0.0) + float(pnl)
+        self._last_day = day
         if len(self.daily_pnl) > 10:  # only recent days matter
-            for old in sorted(self.daily_pnl)[:-10]:
+            for old in list(self.daily_pnl)[:-10]:  # insertion order: oldest days first
                 del self.daily_pnl[old]
 
     def orders(self, position: float, flags: tuple[str, ...]) -> list[dict]:

@@ -82,6 +82,7 @@ def _payload(qar) -> dict:
                         "day": p.day} for k, p in qar._pending.items()},
         "settled": list(qar._settled),
         "risk_daily_pnl": dict(qar.risk.daily_pnl),
+        "risk_last_day": qar.risk._last_day,
         "pool": qar.pool.statistics(),
     }
 
@@ -178,6 +179,7 @@ def load_state(path, cls, **kwargs):
                                        tuple(int(b) for b in v["bits"]), str(v["day"]))
         qar._settled.extend(p["settled"])
         qar.risk.daily_pnl.update({k: float(v) for k, v in p["risk_daily_pnl"].items()})
+        qar.risk._last_day = p.get("risk_last_day")
         for r, obj in p["memory_amplitudes"].items():
             decode_amplitudes(obj)  # validates the stored amplitudes
     except QARError as exc:

@@ -5,19 +5,10 @@ from __future__ import annotations
 import math
 
 import numpy as np
-import pytest
 
 from qar_qiskit.backtest.report import REPORT_FILES
 from qar_qiskit.backtest.runner import run_backtest
 from qar_qiskit.data.loader import load_dataset
-
-
-def _aer_available() -> bool:
-    try:
-        from qar_qiskit.backends import make_executor  # noqa: F401
-    except ImportError:
-        return False
-    return True
 
 
 def test_exact_backend_on_real_data(tmp_path):
@@ -41,7 +32,6 @@ def test_exact_backend_on_real_data(tmp_path):
     assert qar.health()["pending_outcomes"] == 0  # every decision's outcome was recorded
 
 
-@pytest.mark.skipif(not _aer_available(), reason="qar_qiskit.backends.make_executor not there yet")
 def test_aer_backend_on_real_data():
     from qar_qiskit.system.qar import QAR
 
@@ -50,6 +40,7 @@ def test_aer_backend_on_real_data():
     res = run_backtest(data, "2008-09-02", "2008-10-15", progress=False, qar=qar)
     s = res.metrics["strategy"]
     assert all(r["backend"] == "aer" for r in res.rows), {r["backend"] for r in res.rows}
+    assert res.metrics["run"]["days"] == 31
     # Where the exact top-two margin exceeds 3 standard errors, the sampled argmax should be
     # the exact one (a wrong pick has probability well under 1 % per such day).
     if s["resolvable_days"] >= 5:

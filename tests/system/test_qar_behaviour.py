@@ -69,3 +69,25 @@ def test_bad_tick_is_rejected_without_state_change():
     with pytest.raises(InputError, match="price"):
         qar.decide({"price": -1.0, "volatility": 0.1})
     assert qar.tick_index == 0 and qar.last_price is None
+
+
+def test_daily_loss_limit_blocks_the_day_and_cools_off_the_next():
+    from datetime import datetime
+
+    from qar_qiskit.decision.positions import RiskManager
+
+    qar = QAR(backend="exact")
+    rm = RiskManager(qar.config.risk_management)
+    limit = qar.config.risk_management.max_daily_loss
+    assert rm.assess(0.1, "2020-01-02").scale == 1.0
+    rm.record("2020-01-02", -limit)
+    assert rm.assess(0.1, "2020-01-02").flags == ("daily_loss_limit",)
+    assert rm.assess(0.1, "2020-01-03").flags == ("daily_loss_cooloff",)
+    assert rm.assess(0.1, "2020-01-03").scale == 0.0
+    rm.record("2020-01-03", 0.0)
+    assert rm.assess(0.1, "2020-01-06").scale == 1.0
+    # Through the pipeline: a loss at the limit zeroes the next day's orders.
+    d = qar.decide(MarketTick(**STABLE, timestamp=datetime(2020, 1, 2)))
+    qar.record_outcome(d.decision_id, pnl=-limit, market_return=-0.05)
+    nxt = qar.decide(MarketTick(**STABLE, timestamp=datetime(2020, 1, 3)))
+    assert nxt.position == 0.0 and "daily_loss_cooloff" in nxt.risk_flags

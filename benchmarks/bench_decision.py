@@ -1,0 +1,87 @@
+"""Warm decision latency: QAR.decide on Aer vs a raw Aer run of the same bound ISA circuit vs a
+naive loop that transpiles every tick with Aer defaults. Measured interleaved, in one run.
+
+    python benchmarks/bench_decision.py --ticks 20 --out reports/bench
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import statistics
+import time
+from datetime import date
+from pathlib import Path
+
+import numpy as np
+from qiskit import transpile
+from qiskit_aer import AerSimulator
+
+from qar_qiskit.circuits.composer import compose_tick_circuit
+from qar_qiskit.system.qar import QAR
+from qar_qiskit.tick import MarketTick
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--ticks", type=int, default=20)
+    ap.add_argument("--shots", type=int, default=1024)
+    ap.add_argument("--out", type=Path, default=Path("reports/bench"))
+    args = ap.parse_args()
+
+    rng = np.random.default_rng(0)
+    returns = rng.normal(0.0004, 0.01, 120)
+    qar = QAR(backend="aer", shots=args.shots)
+    tick = lambda i: MarketTick(price=100 + i, volatility=0.12, trend_clarity=0.8)  # noqa: E731
+    cold_t = time.perf_counter()
+    qar.decide(tick(0), returns_history=returns)
+    cold = time.perf_counter() - cold_t
+
+    analysis = qar.analyse(tick(0))
+    plan = qar.plan(analysis.dominant)
+    tc = compose_tick_circuit(plan)
+    values = tc.parameter_values(qar.tick_inputs(tick(0), plan, analysis, returns))
+    executor = qar.executor
+    isa = executor.prepare(tc, qar.config.backend.optimization_level)
+    bound = isa.assign_parameters(dict(zip(tc.parameters, values)))
+    sim = executor.simulator
+    default_sim = AerSimulator()
+
+    framework, raw, naive = [], [], []
+    for i in range(1, args.ticks + 1):
+        t = time.perf_counter()
+        qar.decide(tick(i), returns_history=returns)
+        framework.append(time.perf_counter() - t)
+        t = time.perf_counter()
+        sim.run(bound, shots=args.shots, seed_simulator=i).result()
+        raw.append(time.perf_counter() - t)
+        if i <= max(3, args.ticks // 5):  # the naive loop is slow: fewer samples
+            t = time.perf_counter()
+            circ = transpile(tc.circuit.assign_parameters(dict(zip(tc.parameters, values))), default_sim)
+            default_sim.run(circ, shots=args.shots, seed_simulator=i).result()
+            naive.append(time.perf_counter() - t)
+
+    med = {k: statistics.median(v) for k, v in (("framework", framework), ("raw_aer", raw), ("naive", naive))}
+    report = {
+        "date": date.today().isoformat(), "machine": f"{platform.machine()}, {__import__('os').cpu_count()} cores",
+        "plan": plan.sizes(), "qubits": plan.total, "shots": args.shots, "ticks": args.ticks,
+        "cold_decision_s": cold, "median_s": med,
+        "overhead_vs_raw_aer": med["framework"] / med["raw_aer"],
+        "speedup_vs_naive": med["naive"] / med["framework"],
+        "cache": executor.cache_stats(),
+    }
+    args.out.mkdir(parents=True, exist_ok=True)
+    (args.out / "decision.json").write_text(json.dumps(report, indent=2))
+    md = (f"| measure | median |\n|---|---|\n| cold first decision | {cold * 1000:.0f} ms |\n"
+          f"| warm QAR.decide (aer) | {med['framework'] * 1000:.1f} ms |\n"
+          f"| raw AerSimulator.run, same bound ISA circuit | {med['raw_aer'] * 1000:.1f} ms |\n"
+          f"| naive: transpile every tick, Aer defaults | {med['naive'] * 1000:.0f} ms |\n"
+          f"| framework / raw Aer | {report['overhead_vs_raw_aer']:.2f}x |\n"
+          f"| naive / framework | {report['speedup_vs_naive']:.1f}x |\n")
+    (args.out / "decision.md").write_text(md)
+    print(md)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,183 @@
+"""Noiseless Aer execution tuned for the tick circuit (``aer``).
+
+Measured defaults (``benchmarks/bench_execution.py``; see ``docs``/``backends/README.md`` for
+the full tables, 2-core CI machine, 1000 shots, median of repeats):
+
+MEASUREMENTS_PLACEHOLDER
+
+Hence the defaults below: ``method="auto"`` picks ``statevector`` up to
+:data:`STATEVECTOR_MAX_QUBITS` qubits and ``matrix_product_state`` with
+``mps_sample_measure_algorithm="mps_probabilities"`` above (the 23-25 qubit tick circuit is
+weakly entangled across component blocks, so its MPS stays small); Aer runs single-threaded
+(``max_parallel_threads=1``) because on 2 cores the OpenMP start-up costs more than it saves;
+and every parameter row of a tick batch goes into one ``AerSimulator.run`` call via
+``parameter_binds`` (the ``direct`` engine). ``engine="sampler"`` uses
+``qiskit_aer.primitives.SamplerV2`` with a parameter-array PUB instead; it gives the same
+counts but adds the per-shot memory packing measured above.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import numpy as np
+from qiskit.transpiler import generate_preset_pass_manager
+from qiskit_aer import AerSimulator
+
+from qar_qiskit.backends.base import (
+    CachingExecutor,
+    ExecutionResult,
+    as_value_matrix,
+    counts_from_pub_result,
+    split_register_counts,
+)
+from qar_qiskit.errors import BackendError, ConfigError
+
+__all__ = ["AerExecutor", "STATEVECTOR_MAX_QUBITS", "DEFAULT_AER_OPTIONS", "MPS_OPTIONS"]
+
+#: Largest circuit simulated with ``statevector`` under ``method="auto"``.
+STATEVECTOR_MAX_QUBITS = 16
+
+#: Backend options applied to every simulator unless overridden.
+DEFAULT_AER_OPTIONS: dict[str, Any] = {"max_parallel_threads": 1, "fusion_enable": True}
+
+#: Extra options for the MPS method.
+MPS_OPTIONS: dict[str, Any] = {"mps_sample_measure_algorithm": "mps_probabilities"}
+
+#: Largest circuit Aer is asked to run noiselessly (MPS has no hard limit; this is a sanity cap).
+AER_MAX_QUBITS = 64
+
+
+class AerExecutor(CachingExecutor):
+    """``aer``: AerSimulator, transpile once per plan, one simulator call per batch.
+
+    Args:
+        method: ``"auto"`` (statevector ≤ ``statevector_max_qubits`` qubits, else MPS) or any
+            Aer method name.
+        engine: ``"direct"`` (AerSimulator.run with parameter_binds; default) or ``"sampler"``
+            (qiskit_aer.primitives.SamplerV2 with a parameter-array PUB).
+        aer_options: Aer backend options merged over :data:`DEFAULT_AER_OPTIONS`.
+        shots, seed, optimization_level: defaults for :meth:`run` / :meth:`prepare`.
+        cache: a shared :class:`~qar_qiskit.backends.cache.TranspileCache`.
+    """
+
+    name = "aer"
+
+    def __init__(
+        self,
+        *,
+        method: str = "auto",
+        engine: str = "direct",
+        aer_options: dict[str, Any] | None = None,
+        shots: int = 1024,
+        seed: int | None = None,
+        optimization_level: int = 1,
+        statevector_max_qubits: int = STATEVECTOR_MAX_QUBITS,
+        cache=None,
+    ):
+        super().__init__(cache=cache, optimization_level=optimization_level, default_shots=shots)
+        if engine not in ("direct", "sampler"):
+            raise ConfigError(f"engine: must be 'direct' or 'sampler', got {engine!r}")
+        self.method = method
+        self.engine = engine
+        self.seed = seed
+        self.statevector_max_qubits = int(statevector_max_qubits)
+        self.aer_options = {**DEFAULT_AER_OPTIONS, **(aer_options or {})}
+        self.aer_options.pop("method", None)
+        self._simulators: dict[str, AerSimulator] = {}
+
+    # -- properties --------------------------------------------------------------------------
+    @property
+    def num_qubits(self) -> int:
+        return AER_MAX_QUBITS
+
+    @property
+    def supports_dynamic(self) -> bool:
+        return True
+
+    @property
+    def noisy(self) -> bool:
+        return False
+
+    # -- simulators --------------------------------------------------------------------------
+    def method_for(self, num_qubits: int) -> str:
+        if self.method != "auto":
+            return self.method
+        return "statevector" if num_qubits <= self.statevector_max_qubits else "matrix_product_state"
+
+    def simulator(self, method: str) -> AerSimulator:
+        """One AerSimulator per method, built once and reused."""
+        sim = self._simulators.get(method)
+        if sim is None:
+            options = dict(self.aer_options)
+            if method == "matrix_product_state":
+                options = {**MPS_OPTIONS, **options}
+            else:
+                options = {k: v for k, v in options.items() if not k.startswith("mps_")}
+            try:
+                sim = AerSimulator(method=method, **options)
+            except Exception as exc:  # invalid option names or values
+                raise BackendError(f"aer: cannot build simulator ({method}): {exc}") from None
+            self._simulators[method] = sim
+        return sim
+
+    def _pass_manager(self, optimization_level: int, method: str = "statevector"):
+        # Transpile against the simulator of the method that will run the circuit: the methods
+        # support different gate sets (MPS has no mcx, which the composed tick circuit uses).
+        return generate_preset_pass_manager(optimization_level=optimization_level, backend=self.simulator(method))
+
+    def _transpile(self, circuit, optimization_level: int):
+        self.transpile_count += 1
+        method = self.method_for(circuit.num_qubits)
+        return self._pass_manager(optimization_level, method).run(circuit)
+
+    # -- run ---------------------------------------------------------------------------------
+    def run(self, circuit, parameter_values=None, shots=None, seed=None) -> list[ExecutionResult]:
+        prepared, prepare_s = self.prepared(circuit)
+        values = as_value_matrix(parameter_values, prepared.num_input_parameters)
+        bound = prepared.bind_matrix(values)
+        shots = int(shots or self.default_shots)
+        if shots < 1:
+            raise BackendError(f"shots: must be >= 1, got {shots}")
+        seed = self.seed if seed is None else seed
+        method = self.method_for(prepared.isa.num_qubits)
+        t0 = time.perf_counter()
+        if self.engine == "sampler":
+            rows = self._run_sampler(prepared.isa, bound, shots, seed, method)
+        else:
+            rows = self._run_direct(prepared.isa, bound, shots, seed, method)
+        run_s = time.perf_counter() - t0
+        timing = {"prepare_s": prepare_s, "run_s": run_s, "per_row_s": run_s / len(rows)}
+        meta = {"method": method, "seed": seed, "engine": self.engine}
+        return [ExecutionResult(counts=c, shots=shots, backend=self.name, timing=dict(timing), metadata=dict(meta)) for c in rows]
+
+    def _run_direct(self, isa, bound: np.ndarray, shots: int, seed, method: str) -> list[dict]:
+        sim = self.simulator(method)
+        kwargs: dict[str, Any] = {"shots": shots}
+        if seed is not None:
+            kwargs["seed_simulator"] = int(seed)
+        if isa.num_parameters:
+            kwargs["parameter_binds"] = [{p: bound[:, j] for j, p in enumerate(isa.parameters)}]
+            n = bound.shape[0]
+        else:
+            n = 1
+        result = sim.run(isa, **kwargs).result()
+        if not result.success:
+            raise BackendError(f"aer: simulation failed: {result.status}")
+        rows = [split_register_counts(result.get_counts(i), isa.cregs) for i in range(n)]
+        if not isa.num_parameters and bound.shape[0] > 1:
+            rows = rows * bound.shape[0]
+        return rows
+
+    def _run_sampler(self, isa, bound: np.ndarray, shots: int, seed, method: str) -> list[dict]:
+        from qiskit_aer.primitives import SamplerV2
+
+        sampler = SamplerV2.from_backend(self.simulator(method), seed=seed)
+        pub = (isa, bound, shots) if isa.num_parameters else (isa, None, shots)
+        result = sampler.run([pub]).result()[0]
+        names = [r.name for r in isa.cregs]
+        n = bound.shape[0]
+        if not isa.num_parameters:
+            return [counts_from_pub_result(result, names, 0)] * n
+        return [counts_from_pub_result(result, names, i) for i in range(n)]

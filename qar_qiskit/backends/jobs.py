@@ -1,0 +1,284 @@
+"""IBM jobs across processes: a JSON job store plus submit / status / result.
+
+The store (default ``~/.qar/jobs.json``; ``$QAR_JOB_STORE`` or an argument overrides it) holds
+one record per job: id, backend spec, plan (``plan.model_dump()``), parameter values, shots,
+register names, submit time (UTC ISO-8601), status and, once known, results. Writes are atomic
+(temp file in the same folder + fsync + ``os.replace``) under an advisory file lock, so a crash
+never leaves a half-written store and two processes do not lose each other's records. No token
+is ever written: records contain only what is listed above.
+
+Local testing-mode jobs (a fake device behind the service) run inside the submitting process
+and cannot be fetched by id later, so :func:`submit_tick` waits for them and stores their counts;
+real IBM jobs are stored with status ``QUEUED`` and fetched with ``service.job(id)`` by
+:func:`job_status` / :func:`job_result` from any later process.
+
+Integration point for the pipeline: :func:`submit_tick` takes a TickCircuit and its ``(B, P)``
+parameter values (what ``QAR.prepare_tick(tick)`` returns) and a backend spec ``ibm:<name>``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as _dt
+import json
+import os
+import tempfile
+from pathlib import Path
+from typing import Any, Iterator
+
+import numpy as np
+
+from qar_qiskit.backends.base import ExecutionResult
+from qar_qiskit.errors import BackendError, JobError, StateError
+
+__all__ = ["JobStore", "default_store_path", "submit_tick", "job_status", "job_result", "JOB_STORE_ENV"]
+
+JOB_STORE_ENV = "QAR_JOB_STORE"
+STORE_VERSION = 1
+
+
+def default_store_path() -> Path:
+    env = os.environ.get(JOB_STORE_ENV)
+    return Path(env).expanduser() if env else Path.home() / ".qar" / "jobs.json"
+
+
+class JobStore:
+    """A JSON file of job records with atomic, locked read-modify-write."""
+
+    def __init__(self, path: str | os.PathLike | None = None):
+        self.path = Path(path).expanduser() if path else default_store_path()
+
+    # -- file handling -----------------------------------------------------------------------
+    @contextlib.contextmanager
+    def _locked(self) -> Iterator[None]:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        lock_path = self.path.with_name(self.path.name + ".lock")
+        with open(lock_path, "a+") as fh:
+            try:
+                import fcntl
+
+                fcntl.flock(fh, fcntl.LOCK_EX)
+            except ImportError:  # pragma: no cover - non-POSIX: atomic replace only
+                pass
+            try:
+                yield
+            finally:
+                try:
+                    import fcntl
+
+                    fcntl.flock(fh, fcntl.LOCK_UN)
+                except ImportError:  # pragma: no cover
+                    pass
+
+    def _read(self) -> dict[str, Any]:
+        if not self.path.exists():
+            return {"version": STORE_VERSION, "jobs": {}}
+        try:
+            data = json.loads(self.path.read_text() or "{}")
+        except json.JSONDecodeError as exc:
+            raise StateError(f"job store {self.path} is damaged: {exc.msg} at line {exc.lineno}") from None
+        if not isinstance(data, dict) or not isinstance(data.get("jobs", {}), dict):
+            raise StateError(f"job store {self.path} is damaged: no 'jobs' mapping")
+        if int(data.get("version", 1)) > STORE_VERSION:
+            raise StateError(f"job store {self.path} has version {data['version']}, newer than {STORE_VERSION}")
+        data.setdefault("jobs", {})
+        return data
+
+    def _write(self, data: dict[str, Any]) -> None:
+        fd, tmp = tempfile.mkstemp(prefix=f".{self.path.name}.", suffix=".tmp", dir=self.path.parent)
+        try:
+            with os.fdopen(fd, "w") as fh:
+                json.dump(data, fh, indent=1, sort_keys=True)
+                fh.flush()
+                os.fsync(fh.fileno())
+            os.replace(tmp, self.path)
+        except BaseException:
+            with contextlib.suppress(OSError):
+                os.unlink(tmp)
+            raise
+        with contextlib.suppress(OSError):  # make the rename durable
+            dfd = os.open(self.path.parent, os.O_RDONLY)
+            try:
+                os.fsync(dfd)
+            finally:
+                os.close(dfd)
+
+    # -- records -----------------------------------------------------------------------------
+    def add(self, record: dict[str, Any]) -> None:
+        with self._locked():
+            data = self._read()
+            data["jobs"][record["job_id"]] = record
+            self._write(data)
+
+    def update(self, job_id: str, **fields: Any) -> dict[str, Any]:
+        with self._locked():
+            data = self._read()
+            if job_id not in data["jobs"]:
+                raise JobError(self._unknown(job_id, data))
+            data["jobs"][job_id].update(fields)
+            self._write(data)
+            return data["jobs"][job_id]
+
+    def get(self, job_id: str) -> dict[str, Any]:
+        data = self._read()
+        record = data["jobs"].get(job_id)
+        if record is None:
+            raise JobError(self._unknown(job_id, data))
+        return record
+
+    def all(self) -> list[dict[str, Any]]:
+        return list(self._read()["jobs"].values())
+
+    def _unknown(self, job_id: str, data: dict) -> str:
+        return f"unknown job id {job_id!r} (store {self.path} holds {len(data['jobs'])} jobs)"
+
+
+def _now() -> str:
+    return _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")
+
+
+def _plan_dump(tick_circuit: Any) -> Any:
+    plan = getattr(tick_circuit, "plan", None)
+    if plan is None:
+        return None
+    return plan.model_dump() if hasattr(plan, "model_dump") else str(plan)
+
+
+def submit_tick(
+    tick_circuit: Any,
+    parameter_values: Any,
+    backend: str,
+    *,
+    shots: int | None = None,
+    store: JobStore | str | os.PathLike | None = None,
+    executor=None,
+    context: dict[str, Any] | None = None,
+    **settings: Any,
+) -> dict[str, Any]:
+    """Submit a tick's circuit and values to ``backend`` (``ibm:<name>``); return the job record.
+
+    This is the pipeline's integration point: ``QAR.prepare_tick(tick)`` gives
+    ``(tick_circuit, parameter_values, context)``; pass them here. ``settings`` go to
+    :func:`~qar_qiskit.backends.registry.make_executor` (``service=`` for tests).
+    """
+    from qar_qiskit.backends.ibm import IBMExecutor
+    from qar_qiskit.backends.registry import make_executor
+
+    from qar_qiskit.backends.registry import validate_spec
+
+    backend = validate_spec(backend)
+    if not backend.startswith("ibm:"):
+        raise BackendError(f"submit needs an IBM backend (ibm:<name>), got {backend!r}; run other backends directly")
+    store = store if isinstance(store, JobStore) else JobStore(store)
+    ex = executor or make_executor(backend, **settings)
+    if not isinstance(ex, IBMExecutor):  # pragma: no cover - guarded above
+        raise BackendError(f"{backend!r} is not an IBM backend")
+    values = np.atleast_2d(np.asarray(parameter_values, dtype=float))
+    job, info = ex.submit(tick_circuit, values, shots=shots)
+    job_id = str(job.job_id())
+    record: dict[str, Any] = {
+        "job_id": job_id,
+        "backend": ex.name,
+        "plan": _plan_dump(tick_circuit),
+        "parameter_values": values.tolist(),
+        "shots": info["shots"],
+        "registers": info["registers"],
+        "rows": info["rows"],
+        "submitted_at": _now(),
+        "status": "QUEUED",
+        "local": bool(info["local"]),
+        "sampler": info["sampler"],
+        "mode": ex.mode,
+        "context": context or {},
+    }
+    if info["local"]:
+        # Local testing mode: the job lives in this process only; wait and keep its counts.
+        try:
+            results = ex.results_from_job(job, info)
+            record.update(status="DONE", results=[r.to_dict() for r in results], finished_at=_now())
+        except JobError as exc:
+            record.update(status="ERROR", error=str(exc), finished_at=_now())
+    store.add(record)
+    return record
+
+
+def _service_for(record: dict[str, Any], service=None, **settings):
+    from qar_qiskit.backends.ibm import get_service
+
+    return get_service(service, settings.get("service_factory"))
+
+
+def _remote_job(record: dict[str, Any], service=None, **settings):
+    from qar_qiskit.backends.ibm import redact
+
+    if record.get("local"):
+        raise JobError(f"job {record['job_id']} ran in local testing mode and has no stored result")
+    svc = _service_for(record, service, **settings)
+    try:
+        return svc.job(record["job_id"])
+    except Exception as exc:
+        raise JobError(f"job {record['job_id']} cannot be fetched from IBM Quantum: {type(exc).__name__}: {redact(exc)}") from None
+
+
+def job_status(job_id: str, *, store: JobStore | str | None = None, service=None, **settings: Any) -> dict[str, Any]:
+    """The job's record with a fresh ``status`` (asks the service unless the status is final)."""
+    from qar_qiskit.backends.ibm import FINAL_BAD, FINAL_OK, job_status_name, redact
+
+    store = store if isinstance(store, JobStore) else JobStore(store)
+    record = store.get(job_id)
+    if record["status"] in FINAL_OK | FINAL_BAD:
+        return record
+    job = _remote_job(record, service, **settings)
+    try:
+        status = job_status_name(job)
+    except Exception as exc:
+        raise JobError(f"job {job_id}: status query failed: {type(exc).__name__}: {redact(exc)}") from None
+    if status != record["status"]:
+        record = store.update(job_id, status=status, checked_at=_now())
+    return record
+
+
+def job_result(
+    job_id: str,
+    *,
+    store: JobStore | str | None = None,
+    service=None,
+    wait_s: float | None = 0,
+    **settings: Any,
+) -> list[ExecutionResult]:
+    """Results of a finished job; :class:`JobError` when unknown, failed, cancelled or unfinished.
+
+    ``wait_s``: ``0`` does not wait for an unfinished job, ``None`` waits indefinitely, a number
+    waits that many seconds (then :class:`JobError`).
+    """
+    from qar_qiskit.backends.ibm import FINAL_BAD, FINAL_OK, counts_from_job_result, job_status_name, wait_for_result
+
+    store = store if isinstance(store, JobStore) else JobStore(store)
+    record = store.get(job_id)
+    if record.get("results"):
+        return [ExecutionResult.from_dict(r) for r in record["results"]]
+    if record["status"] in FINAL_BAD:
+        raise JobError(f"job {job_id} {'was cancelled' if 'CANCEL' in record['status'] else 'failed'}"
+                       + (f": {record['error']}" if record.get("error") else ""))
+    job = _remote_job(record, service, **settings)
+    status = job_status_name(job)
+    if status in ("CANCELLED", "CANCELED"):
+        store.update(job_id, status=status)
+        raise JobError(f"job {job_id} was cancelled")
+    if status in FINAL_BAD:
+        from qar_qiskit.backends.ibm import redact
+
+        message = ""
+        with contextlib.suppress(Exception):
+            message = redact(job.error_message() or "")
+        store.update(job_id, status=status, error=message)
+        raise JobError(f"job {job_id} failed" + (f": {message}" if message else ""))
+    if status not in FINAL_OK and wait_s == 0:
+        store.update(job_id, status=status)
+        raise JobError(f"job {job_id} is {status}, not finished; try again later or pass --wait SECONDS")
+    result = wait_for_result(job, wait_s)
+    rows = counts_from_job_result(result, record["registers"], int(record["rows"]))
+    results = [ExecutionResult(counts=c, shots=int(record["shots"]), backend=record["backend"], job_id=job_id,
+                               metadata={"sampler": record.get("sampler")}) for c in rows]
+    store.update(job_id, status="DONE", results=[r.to_dict() for r in results], finished_at=_now())
+    return results

@@ -1,0 +1,184 @@
+"""Backend specs, profiles and the executor factory.
+
+Specs: ``exact``, ``aer``, ``aer-noisy:<FakeName>`` (e.g. ``aer-noisy:FakeTorino``),
+``ibm:<backend name>``. Profiles are YAML files (top-level ``backends/*.yaml``) with ``name``
+(the spec), ``shots``, ``seed``, ``optimization_level``, ``aer`` (Aer backend options) and
+backend-specific keys (``mitigation``, ``mode``, ``twirling``, ``dynamical_decoupling``,
+``instance``). A profile never holds a token.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from qar_qiskit.backends.base import ExactBackend, Executor
+from qar_qiskit.errors import BackendError, ConfigError, QARError
+
+__all__ = ["make_executor", "make_executor_from_profile", "load_profile", "BackendProfile",
+           "list_backends", "VALID_SPECS", "profile_dirs"]
+
+VALID_SPECS = ("exact", "aer", "aer-noisy:<FakeName>", "ibm:<backend name>")
+
+
+class BackendProfile(BaseModel):
+    """A backend profile file (``backends/*.yaml``)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str
+    description: str = ""
+    shots: int = Field(1024, ge=1)
+    seed: int | None = None
+    optimization_level: int = Field(1, ge=0, le=3)
+    aer: dict[str, Any] = Field(default_factory=dict)
+    method: str = "auto"
+    engine: str = "direct"
+    mitigation: str = "m3"
+    cal_shots: int = Field(4000, ge=100)
+    mode: str = "job"
+    instance: str | None = None
+    twirling: dict[str, Any] = Field(default_factory=dict)
+    dynamical_decoupling: dict[str, Any] = Field(default_factory=dict)
+    timeout_s: float | None = None
+
+    def settings(self) -> dict[str, Any]:
+        """Keyword settings for :func:`make_executor` (only the ones the spec's kind uses)."""
+        kind = self.name.split(":", 1)[0]
+        common = {"shots": self.shots, "seed": self.seed, "optimization_level": self.optimization_level}
+        if kind == "aer":
+            return {**common, "aer_options": self.aer, "method": self.method, "engine": self.engine}
+        if kind == "aer-noisy":
+            return {**common, "aer_options": self.aer, "method": self.method, "mitigation": self.mitigation,
+                    "cal_shots": self.cal_shots}
+        if kind == "ibm":
+            return {**common, "mode": self.mode, "instance": self.instance, "twirling": self.twirling,
+                    "dynamical_decoupling": self.dynamical_decoupling, "timeout_s": self.timeout_s}
+        return {}
+
+
+def profile_dirs() -> list[Path]:
+    """Where profile names are looked up: ``$QAR_BACKEND_PROFILES``, then the repo's ``backends/``."""
+    dirs = []
+    if os.environ.get("QAR_BACKEND_PROFILES"):
+        dirs.append(Path(os.environ["QAR_BACKEND_PROFILES"]))
+    dirs.append(Path(__file__).resolve().parents[2] / "backends")
+    return dirs
+
+
+def load_profile(path_or_name: str | os.PathLike) -> BackendProfile:
+    """Load a profile from a path, or by name (``aer``, ``aer-noisy-torino``) from :func:`profile_dirs`."""
+    path = Path(path_or_name)
+    if not path.is_file():
+        candidates = [d / f"{path_or_name}.yaml" for d in profile_dirs()] + [d / str(path_or_name) for d in profile_dirs()]
+        found = next((c for c in candidates if c.is_file()), None)
+        if found is None:
+            names = sorted({p.stem for d in profile_dirs() if d.is_dir() for p in d.glob("*.yaml")})
+            raise ConfigError(f"backend profile {str(path_or_name)!r} not found; available: {', '.join(names) or 'none'}")
+        path = found
+    try:
+        data = yaml.safe_load(path.read_text()) or {}
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"{path}: invalid YAML: {exc}") from None
+    if not isinstance(data, dict):
+        raise ConfigError(f"{path}: a profile must be a mapping")
+    if any("token" in str(k).lower() for k in data):
+        raise ConfigError(f"{path}: tokens are not read from profiles; set $QISKIT_IBM_TOKEN or save an account")
+    try:
+        return BackendProfile(**data)
+    except ValidationError as exc:
+        raise QARError.from_validation(exc) from None
+
+
+def validate_spec(spec: str) -> str:
+    """``spec`` stripped if it has a valid form, else :class:`BackendError` listing the choices."""
+    spec = (spec or "").strip()
+    kind, _, arg = spec.partition(":")
+    if spec in ("exact", "aer") or (kind in ("aer-noisy", "ibm") and arg):
+        return spec
+    raise BackendError(f"unknown backend {spec!r}; valid choices: {', '.join(VALID_SPECS)}")
+
+
+def make_executor(spec: str, **settings: Any) -> Executor:
+    """An executor for ``spec``; unknown specs raise :class:`BackendError` listing valid choices.
+
+    ``settings`` go to the executor's constructor (``shots``, ``seed``, ``optimization_level``,
+    ``aer_options``, ``mitigation``, ``mode``, ``service``, ``cache``...). ``None`` values are dropped.
+    """
+    settings = {k: v for k, v in settings.items() if v is not None}
+    spec = (spec or "").strip()
+    kind, _, arg = spec.partition(":")
+    if spec == "exact":
+        return ExactBackend()
+    if spec == "aer":
+        from qar_qiskit.backends.aer import AerExecutor
+
+        return AerExecutor(**_only(settings, AerExecutor))
+    if kind == "aer-noisy" and arg:
+        from qar_qiskit.backends.noisy import NoisyAerExecutor
+
+        return NoisyAerExecutor(arg, **_only(settings, NoisyAerExecutor))
+    if kind == "ibm" and arg:
+        from qar_qiskit.backends.ibm import IBMExecutor
+
+        return IBMExecutor(arg, **settings)
+    raise BackendError(f"unknown backend {spec!r}; valid choices: {', '.join(VALID_SPECS)}")
+
+
+def make_executor_from_profile(profile: BackendProfile | str, **overrides: Any) -> Executor:
+    if not isinstance(profile, BackendProfile):
+        profile = load_profile(profile)
+    return make_executor(profile.name, **{**profile.settings(), **overrides})
+
+
+def _only(settings: dict, cls) -> dict:
+    import inspect
+
+    accepted = set(inspect.signature(cls.__init__).parameters) - {"self"}
+    unknown = set(settings) - accepted - {"service", "service_factory", "channel", "instance", "mode",
+                                          "twirling", "dynamical_decoupling", "timeout_s"}
+    if unknown:
+        raise ConfigError(f"unknown backend setting(s) for {cls.__name__}: {', '.join(sorted(unknown))}")
+    return {k: v for k, v in settings.items() if k in accepted}
+
+
+def list_backends(*, include_ibm: bool | None = None, service=None) -> list[dict[str, Any]]:
+    """Rows for ``qar backends``: name, qubits, dynamic-circuit support, noisy.
+
+    Fake devices are described from their class (cheap: no noise model is built). IBM backends
+    are listed only when credentials exist; listing failures become one row with an ``error``.
+    """
+    from qar_qiskit.backends.aer import AER_MAX_QUBITS
+    from qar_qiskit.backends.noisy import FAKE_DEVICES, fake_device
+
+    rows: list[dict[str, Any]] = [
+        {"name": "exact", "qubits": 0, "dynamic": False, "noisy": False},
+        {"name": "aer", "qubits": AER_MAX_QUBITS, "dynamic": True, "noisy": False},
+    ]
+    for fake in FAKE_DEVICES:
+        try:
+            dev = fake_device(fake)
+        except BackendError:
+            continue
+        rows.append({"name": f"aer-noisy:{fake}", "qubits": dev.num_qubits,
+                     "dynamic": "if_else" in dev.target.operation_names, "noisy": True})
+    from qar_qiskit.backends.ibm import get_service, has_ibm_credentials, redact
+
+    if include_ibm is None:
+        include_ibm = service is not None or has_ibm_credentials()
+    if include_ibm:
+        try:
+            svc = get_service(service)
+            for b in svc.backends():
+                rows.append({"name": f"ibm:{b.name}", "qubits": int(b.num_qubits),
+                             "dynamic": "if_else" in b.target.operation_names, "noisy": True})
+        except QARError as exc:
+            rows.append({"name": "ibm:*", "qubits": 0, "dynamic": False, "noisy": True, "error": str(exc)})
+        except Exception as exc:
+            rows.append({"name": "ibm:*", "qubits": 0, "dynamic": False, "noisy": True,
+                         "error": f"{type(exc).__name__}: {redact(exc)}"})
+    return rows
