@@ -102,17 +102,19 @@ def get_service(service=None, service_factory=None, *, channel: str = CHANNEL, i
     if service_factory is None and os.environ.get(SERVICE_FACTORY_ENV):
         service_factory = _load_factory(os.environ[SERVICE_FACTORY_ENV])
     factory = service_factory or default_service_factory
+    failure = None
     try:
         return factory(channel=channel, instance=instance)
     except BackendError:
         raise
     except Exception as exc:
-        # Never chain: the original exception (or its traceback locals) may include the token.
-        source = f"${TOKEN_ENV}" if os.environ.get(TOKEN_ENV) else "the saved account"
-        raise BackendError(
-            f"IBM Quantum authentication failed (channel {channel!r}, credentials from {source}): "
-            f"{type(exc).__name__}: {redact(exc)}"
-        ) from None
+        failure = f"{type(exc).__name__}: {redact(exc)}"
+    # Raised outside the ``except`` block so the original exception (whose text or traceback
+    # locals may hold the token) is neither ``__cause__`` nor ``__context__`` of ours.
+    source = f"${TOKEN_ENV}" if os.environ.get(TOKEN_ENV) else "the saved account"
+    raise BackendError(
+        f"IBM Quantum authentication failed (channel {channel!r}, credentials from {source}): {failure}"
+    )
 
 
 def has_ibm_credentials() -> bool:
