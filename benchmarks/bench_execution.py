@@ -128,7 +128,9 @@ def noisy(shots: int, quick: bool) -> dict:
     ex = NoisyAerExecutor("FakeTorino", seed=1, mitigation="m3")
     r = ex.run(tc, v, shots=shots)
     res["ours_cold_s"] = time.perf_counter() - t0
+    print("noisy: ours cold", res["ours_cold_s"], r[0].metadata["method"], len(r[0].metadata["active_qubits"]), flush=True)
     res["ours_warm_s"] = med(lambda: ex.run(tc, v, shots=shots), 3, warmup=0) / 1000
+    print("noisy: ours warm", res["ours_warm_s"], flush=True)
     res["ours_method"] = r[0].metadata["method"]
     res["ours_active_qubits"] = len(r[0].metadata["active_qubits"])
     isa, cols = ex.prepare(tc), ex.prepared(tc)[0]

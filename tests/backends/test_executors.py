@@ -205,3 +205,19 @@ def test_noisy_tensored_fallback(small_tick, basis_values):
     res = ex.run(small_tick, basis_values[:1], shots=500)
     assert res[0].metadata["mitigation"] == "tensored"
     assert res[0].mitigated["market"].get("00", 0) > 0.9
+
+
+def test_real_tick_circuit_on_aer_when_composer_exists():
+    composer = pytest.importorskip("qar_qiskit.circuits.composer")
+    plan = AllocationPlan()
+    tc = composer.compose_tick_circuit(plan)
+    ex = make_executor("aer", seed=4)
+    vals = np.random.default_rng(2).uniform(0, 1, (2, len(tc.parameters)))
+    res = ex.run(tc, vals, shots=200)
+    res2 = ex.run(tc, vals, shots=200)
+    assert ex.cache.misses == 1 and ex.cache.hits == 1 and ex.transpile_count == 1
+    assert [r.counts for r in res] == [r.counts for r in res2]
+    names = [r.name for r in tc.circuit.cregs]
+    assert set(names) == {"market", "memory", "lmsr", "prospect", "hedge", "decision", "buffer"}
+    for r in res:
+        assert {k: sum(v.values()) for k, v in r.counts.items()} == {n: 200 for n in names}
