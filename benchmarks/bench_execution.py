@@ -34,7 +34,7 @@ from qiskit_aer import AerSimulator  # noqa: E402
 
 from qar_qiskit.backends.aer import AerExecutor  # noqa: E402
 from qar_qiskit.backends.noisy import NoisyAerExecutor  # noqa: E402
-from qar_qiskit.backends.standin import tick_circuit_for  # noqa: E402
+from qar_qiskit.circuits.composer import compose_tick_circuit as tick_circuit_for  # noqa: E402
 from qar_qiskit.plan.allocation import AllocationPlan  # noqa: E402
 
 SMALL = AllocationPlan(lmsr=1, prospect=2, hedge=1, buffer=1)  # 16 qubits

@@ -215,6 +215,9 @@ class PerformanceConfig(_Model):
     persistence_interval: float = Field(300, ge=0)
     classical_fallback: bool = True
     error_mitigation: bool = True
+    backend_retries: int = Field(2, ge=0, le=10)
+    retry_backoff_s: float = Field(0.2, ge=0, le=60)
+    backend_timeout_s: float = Field(600, gt=0)
 
 
 class BackendConfig(_Model):
@@ -310,10 +313,17 @@ def load_config(path: str | Path | None = None, overrides: dict | None = None) -
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" line {mark.line + 1}" if mark is not None else ""
-        raise ConfigError(f"{src}:{where} invalid YAML ({getattr(exc, 'problem', exc)})") from None
+        problem = " ".join(str(getattr(exc, "problem", None) or exc).split())
+        raise ConfigError(f"{src}:{where} invalid YAML ({problem})") from None
+    except RecursionError:
+        raise ConfigError(f"{src}: invalid YAML (nested too deeply)") from None
+    except (ValueError, OverflowError) as exc:
+        # PyYAML's constructors raise these for e.g. an integer literal over Python's digit
+        # limit or a timestamp such as 2020-13-45.
+        raise ConfigError(f"{src}: invalid YAML value ({' '.join(str(exc).split())})") from None
     if data is None:
         data = {}
-    if overrides:
+    if overrides and isinstance(data, dict):
         data = _merge(data, overrides)
     return parse_config(data, str(src))
 

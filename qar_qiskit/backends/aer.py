@@ -64,6 +64,9 @@ DEFAULT_AER_OPTIONS: dict[str, Any] = {"max_parallel_threads": 1, "fusion_enable
 #: Extra options for the MPS method.
 MPS_OPTIONS: dict[str, Any] = {"mps_sample_measure_algorithm": "mps_probabilities"}
 
+#: Batches up to this many rows are bound in Python (``assign_parameters``) rather than by Aer.
+BIND_IN_PYTHON_MAX_ROWS = 1
+
 #: Largest circuit Aer is asked to run noiselessly (MPS has no hard limit; this is a sanity cap).
 AER_MAX_QUBITS = 64
 
@@ -176,12 +179,16 @@ class AerExecutor(CachingExecutor):
         kwargs: dict[str, Any] = {"shots": shots}
         if seed is not None:
             kwargs["seed_simulator"] = int(seed)
-        if isa.num_parameters:
-            kwargs["parameter_binds"] = [{p: bound[:, j] for j, p in enumerate(isa.parameters)}]
-            n = bound.shape[0]
+        n = bound.shape[0] if isa.num_parameters else 1
+        if isa.num_parameters and n <= BIND_IN_PYTHON_MAX_ROWS:
+            # Measured: one row bound in Python and run is faster than Aer's parameter_binds
+            # (see the module docstring); several rows go to Aer in one call.
+            circuits = [isa.assign_parameters(row, inplace=False) for row in bound]
+            result = sim.run(circuits, **kwargs).result()
         else:
-            n = 1
-        result = sim.run(isa, **kwargs).result()
+            if isa.num_parameters:
+                kwargs["parameter_binds"] = [{p: bound[:, j] for j, p in enumerate(isa.parameters)}]
+            result = sim.run(isa, **kwargs).result()
         if not result.success:
             raise BackendError(f"aer: simulation failed: {result.status}")
         rows = [split_register_counts(result.get_counts(i), isa.cregs) for i in range(n)]

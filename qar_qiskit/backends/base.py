@@ -388,6 +388,28 @@ class CachingExecutor(Executor):
     def prepare(self, tick_circuit: Any, optimization_level: int | None = None) -> QuantumCircuit:
         return self.prepared(tick_circuit, optimization_level)[0].isa
 
+    def circuit_metrics(self, tick_circuit: Any, optimization_level: int | None = None) -> dict[str, Any]:
+        """Qubits, depth, two-qubit gates and parameters of the cached ISA circuit.
+
+        Computed once per cache entry (kept in ``PreparedCircuit.extra``), so a warm tick pays
+        only a dictionary lookup.
+        """
+        prepared = self.prepared(tick_circuit, optimization_level)[0]
+        metrics = prepared.extra.get("metrics")
+        if metrics is None:
+            isa = prepared.isa
+            two_q = sum(1 for ins in isa.data if ins.operation.num_qubits == 2 and ins.operation.name != "barrier")
+            plan = getattr(tick_circuit, "plan", None)
+            metrics = {"num_qubits": circuit_of(tick_circuit).num_qubits, "depth": isa.depth(),
+                       "two_qubit_gates": two_q, "num_parameters": prepared.num_input_parameters,
+                       "plan": plan.sizes() if plan is not None and hasattr(plan, "sizes") else {}}
+            prepared.extra["metrics"] = metrics
+        return dict(metrics)
+
+    def cache_stats(self) -> dict[str, float]:
+        """The transpile cache's size, hits, misses, evictions and hit rate."""
+        return self.cache.stats()
+
     def _check_fits(self, circuit: QuantumCircuit) -> None:
         if circuit.num_qubits > self.num_qubits:
             raise BackendError(

@@ -33,7 +33,9 @@ __all__ = [
     "size_risk_angles",
     "action_distributions",
     "bit_probabilities",
+    "decision_table",
     "decision_distribution",
+    "expert_decision_distributions",
     "component_marginals",
 ]
 
@@ -155,15 +157,31 @@ def bit_probabilities(inputs) -> np.ndarray:
     return np.sin((beta[None, :, :] + delta[:, None, :]) / 2.0) ** 2
 
 
-def decision_distribution(inputs) -> np.ndarray:
-    """Exact ``P(d)`` over the 32 decisions ``d = A + 4 S + 16 K`` (docs/model.md)."""
-    pa = action_distributions(expert_outputs(inputs))               # (a, A)
+def decision_table(inputs, outputs: dict | None = None) -> np.ndarray:
+    """``P_a(d | r)``: each expert's decision distribution in each regime, shape (4 r, 4 a, 32 d).
+
+    ``P_a(d | r) = P_a(A) P(K | r, a) P(S_hi | r, a) P(S_lo | r, a)`` with ``d = A + 4 S + 16 K``
+    (docs/model.md); ``outputs`` is :func:`expert_outputs` of ``inputs`` if already computed.
+    """
+    pa = action_distributions(outputs if outputs is not None else expert_outputs(inputs))  # (a, A)
     q = bit_probabilities(inputs)                                   # (r, a, j)
     bits = np.stack([1.0 - q, q], axis=-1)                          # (r, a, j, value)
-    joint = inputs.regime_probabilities[:, None] * inputs.memory_weights  # (r, a)
     # axes of the result: K (risk), size_hi, size_lo, A  -> C-order index 16K + 8Shi + 4Slo + A
-    t = np.einsum("ra,aA,rak,rah,ral->khlA", joint, pa, bits[:, :, 2], bits[:, :, 1], bits[:, :, 0])
-    return t.reshape(32)
+    t = np.einsum("aA,rak,rah,ral->rakhlA", pa, bits[:, :, 2], bits[:, :, 1], bits[:, :, 0])
+    return t.reshape(4, 4, 32)
+
+
+def decision_distribution(inputs, outputs: dict | None = None, table: np.ndarray | None = None) -> np.ndarray:
+    """Exact ``P(d) = sum_r P(r) sum_a w[r, a] P_a(d | r)`` over the 32 decisions (docs/model.md)."""
+    table = decision_table(inputs, outputs) if table is None else table
+    joint = inputs.regime_probabilities[:, None] * inputs.memory_weights  # (r, a)
+    return np.einsum("ra,rad->d", joint, table)
+
+
+def expert_decision_distributions(inputs, outputs: dict | None = None, table: np.ndarray | None = None) -> np.ndarray:
+    """Each expert alone (memory one-hot on it in every regime): ``sum_r P(r) P_a(d | r)``, shape (4, 32)."""
+    table = decision_table(inputs, outputs) if table is None else table
+    return np.einsum("r,rad->ad", inputs.regime_probabilities, table)
 
 
 _TWIN_PATTERNS = {
@@ -225,7 +243,7 @@ def component_marginals(inputs, plan) -> dict[str, np.ndarray]:
     prospect = np.concatenate([reg * (1.0 - g), reg * g])
 
     outputs = expert_outputs(inputs)
-    decision = decision_distribution(inputs)
+    decision = decision_distribution(inputs, outputs)
     p_risk = float(decision[16:].sum())
     return {
         "market": market,

@@ -42,28 +42,65 @@ def _read_tick_file(path: Path) -> dict:
 def prepare_tick_for_submit(tick: dict, config_path: Optional[Path]):
     """``(tick_circuit, parameter_values, context)`` for ``qar submit``.
 
-    A tick file with ``plan`` and ``parameter_values`` keys is used directly (the composer's
-    circuit for that plan, or the stand-in until it exists). Any other tick goes through the
-    pipeline's ``QAR.prepare_tick(tick)`` (integration point owned by the pipeline).
+    A market tick (price, volatility, ...) goes through the pipeline: regime analysis, plan,
+    parameter values (:meth:`QAR.prepare_tick`). A file with ``plan`` and ``parameter_values``
+    keys submits the composed circuit of that plan with those values as they are.
     """
+    from qar_qiskit.circuits.composer import compose_tick_circuit
+
     if "plan" in tick:
-        from qar_qiskit.backends.standin import tick_circuit_for
         from qar_qiskit.plan.allocation import AllocationPlan
 
-        plan = AllocationPlan(**tick["plan"])
-        tick_circuit = tick_circuit_for(plan)
         if "parameter_values" not in tick:
             raise InputError("tick file: 'parameter_values' is required next to 'plan'")
-        return tick_circuit, tick["parameter_values"], {"source": "plan"}
+        if not isinstance(tick["plan"], dict):
+            raise InputError("tick file: 'plan' must be a mapping of component sizes")
+        try:
+            plan = AllocationPlan(**tick["plan"])
+        except (TypeError, ValueError) as exc:
+            raise InputError(f"tick file: invalid 'plan': {exc}") from None
+        return compose_tick_circuit(plan), tick["parameter_values"], {"source": "plan"}
+    from qar_qiskit.system.qar import QAR
+
+    return QAR.from_config(config_path).prepare_tick(tick)
+
+
+def read_job_decisions(record: dict, results) -> list[dict | None] | None:
+    """Each row's decision from a finished job's counts, when the record holds a tick plan.
+
+    The composed tick circuit's registers are read with :func:`~qar_qiskit.circuits.reader.read_counts`;
+    for a market tick the exact twin's most probable decision (saved at submit time) is shown
+    next to the sampled one.
+    """
+    from qar_qiskit.circuits.reader import read_counts
+    from qar_qiskit.classical.decision import decode_decision
+    from qar_qiskit.errors import QARError
+    from qar_qiskit.plan.allocation import AllocationPlan
+
+    plan_data = record.get("plan")
+    if not isinstance(plan_data, dict):
+        return None
     try:
-        from qar_qiskit.system import QAR  # type: ignore[attr-defined]
-    except ImportError:
-        raise InputError(
-            "tick file has no 'plan'; market ticks need the pipeline (qar_qiskit.system.QAR.prepare_tick), "
-            "which is not available in this build"
-        ) from None
-    qar = QAR.from_config(config_path) if hasattr(QAR, "from_config") else QAR(config_path)
-    return qar.prepare_tick(tick)
+        plan = AllocationPlan(**plan_data)
+    except (TypeError, ValueError):
+        return None
+    exact = (record.get("context") or {}).get("exact_decision_distribution")
+    out: list[dict | None] = []
+    for r in results:
+        try:
+            readout = read_counts(plan, r.counts)
+        except QARError:
+            out.append(None)
+            continue
+        d = readout.decision_index
+        action, size, risk = decode_decision(d)
+        row = {"action": action, "size": size, "risk": risk, "confidence": float(readout.decision[d]),
+               "invalid_regime_rate": readout.invalid_regime_rate}
+        if exact:
+            e = decode_decision(max(range(len(exact)), key=exact.__getitem__))
+            row["exact"] = dict(zip(("action", "size", "risk"), e))
+        out.append(row)
+    return out
 
 
 def register(app: typer.Typer) -> None:
@@ -135,12 +172,21 @@ def register(app: typer.Typer) -> None:
         """Print a finished job's per-register counts."""
         from qar_qiskit.backends.jobs import job_result
 
-        results = job_result(job_id, store=_store(store), wait_s=wait)
+        job_store = _store(store)
+        results = job_result(job_id, store=job_store, wait_s=wait)
+        decisions = read_job_decisions(job_store.get(job_id), results)
         if as_json:
-            _echo_json({"job_id": job_id, "results": [r.to_dict() for r in results]})
+            _echo_json({"job_id": job_id, "results": [r.to_dict() for r in results], "decisions": decisions})
             return
         for i, r in enumerate(results):
             typer.echo(f"row {i}: {r.shots} shots on {r.backend}")
+            if decisions and decisions[i]:
+                d = decisions[i]
+                line = f"  decision  {d['action']} {d['size']} {d['risk']}  (frequency {d['confidence']:.3f})"
+                if d.get("exact"):
+                    e = d["exact"]
+                    line += f"; exact twin {e['action']} {e['size']} {e['risk']}"
+                typer.echo(line)
             for reg, counts in r.counts.items():
                 top = sorted(counts.items(), key=lambda kv: -kv[1])[:4]
                 typer.echo(f"  {reg:<9} " + "  ".join(f"{k}:{v}" for k, v in top))

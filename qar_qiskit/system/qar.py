@@ -23,7 +23,13 @@ from pathlib import Path
 
 import numpy as np
 
-from qar_qiskit.classical.decision import decision_distribution, expert_outputs, size_risk_angles
+from qar_qiskit.classical.decision import (
+    decision_distribution,
+    decision_table,
+    expert_decision_distributions,
+    expert_outputs,
+    size_risk_angles,
+)
 from qar_qiskit.classical.hedge import hedge_ratio_losses, hedge_weights
 from qar_qiskit.classical.prospect import CPTParams
 from qar_qiskit.classical.lmsr import bin_centers, lmsr_prices, recency_quantities
@@ -54,6 +60,58 @@ class _Pending:
     expert_positions: dict[str, float]
     bits: tuple[int, int, int]
     day: str
+
+
+def _call_with_timeout(fn, timeout_s: float, *args, **kwargs):
+    """``fn(*args, **kwargs)`` in a worker thread; BackendError if it takes longer than ``timeout_s``.
+
+    A timed-out call cannot be cancelled (the simulator or the network request keeps its
+    thread until it returns); its result is discarded.
+    """
+    box: dict = {}
+
+    def target():
+        try:
+            box["value"] = fn(*args, **kwargs)
+        except BaseException as exc:  # handed to the caller
+            box["error"] = exc
+
+    worker = threading.Thread(target=target, daemon=True, name="qar-backend-call")
+    worker.start()
+    worker.join(timeout_s)
+    if worker.is_alive():
+        raise BackendError(f"backend call timed out after {timeout_s:g} s")
+    if "error" in box:
+        exc = box["error"]
+        if isinstance(exc, QARError):
+            raise exc
+        raise BackendError(f"backend call failed: {type(exc).__name__}: {exc}") from None
+    return box["value"]
+
+
+def _retrying(fn, retries: int, backoff_s: float):
+    """``fn()`` with ``retries`` retries on :class:`QARError`, exponential backoff (tenacity)."""
+    import tenacity
+
+    retryer = tenacity.Retrying(
+        stop=tenacity.stop_after_attempt(retries + 1),
+        wait=tenacity.wait_exponential(multiplier=backoff_s, min=backoff_s, max=max(backoff_s, 30.0)),
+        retry=tenacity.retry_if_exception_type(QARError),
+        reraise=True,
+    )
+    return retryer(fn)
+
+
+def _mitigated_distribution(quasi: dict[str, float], size: int) -> np.ndarray:
+    """Readout-mitigated quasi-probabilities of a register -> a distribution (negatives clipped)."""
+    dist = np.zeros(size)
+    for key, value in quasi.items():
+        dist[int(str(key).replace(" ", ""), 2)] += float(value)
+    dist = np.clip(dist, 0.0, None)
+    total = dist.sum()
+    if not np.isfinite(total) or total <= 0:
+        raise BackendError("decision: mitigated distribution has no positive mass")
+    return dist / total
 
 
 def _tick_seed(base: int, index: int) -> int:
@@ -116,11 +174,19 @@ class QAR:
 
     @property
     def executor(self):
-        """The execution backend, built on first use (``None`` for ``exact``)."""
-        if self._executor is None and self.backend_name != "exact":
-            from qar_qiskit.backends.local import make_local_executor
+        """The execution backend from :func:`qar_qiskit.backends.make_executor`, built on first use.
 
-            self._executor = make_local_executor(self.backend_name)
+        ``exact`` gives the :class:`~qar_qiskit.backends.ExactBackend` placeholder (no circuit
+        runs; the decision comes from the classical twin).
+        """
+        if self._executor is None:
+            from qar_qiskit.backends import make_executor
+
+            b = self.config.backend
+            settings = {"shots": b.shots, "seed": b.seed, "optimization_level": b.optimization_level}
+            if b.name.startswith("aer-noisy:"):
+                settings["mitigation"] = "m3" if self.config.performance.error_mitigation else "none"
+            self._executor = make_executor(b.name, **settings)
         return self._executor
 
     # -- one tick -----------------------------------------------------------------------------
@@ -134,6 +200,10 @@ class QAR:
 
     def tick_inputs(self, tick: MarketTick, plan: AllocationPlan, analysis, returns: np.ndarray) -> TickInputs:
         """Every fragment's numbers for this tick (the parameter values before the mapping)."""
+        return self._inputs_and_outputs(plan, analysis, returns)[0]
+
+    def _inputs_and_outputs(self, plan: AllocationPlan, analysis, returns: np.ndarray) -> tuple[TickInputs, dict]:
+        """:meth:`tick_inputs` and the experts' scalar outputs (computed once per tick)."""
         cfg = self.config.algorithms
         lm = cfg.lmsr
         q_l = recency_quantities(returns, plan.lmsr, lm.return_range, lm.recency_decay)
@@ -162,10 +232,10 @@ class QAR:
             feedback_angles=np.zeros((4, 3)),
             cpt_params=self._cpt_params,
         )
-        out = expert_outputs(base)
+        out = expert_outputs(base)  # depends on the distributions only, not on the angles
         beta = size_risk_angles(out["p_up"], out["u"], w_h, self.config.learning.edge_gain)
         delta = feedback_angles(list(self.feedback_history), self.config, beta, memory_w)
-        return dataclasses.replace(base, size_risk_angles=beta, feedback_angles=delta)
+        return dataclasses.replace(base, size_risk_angles=beta, feedback_angles=delta), out
 
     def _regime_phases(self) -> np.ndarray:
         # Phases encode each regime's recent mean outcome (pi/2 * mean sign). They are visible
@@ -204,53 +274,96 @@ class QAR:
             returns = self._returns_for(tick, returns_history)
             analysis = self.analyse(tick)
             plan = self.plan(analysis.dominant)
-            inputs = self.tick_inputs(tick, plan, analysis, returns)
-            exact = decision_distribution(inputs)
+            inputs, outputs = self._inputs_and_outputs(plan, analysis, returns)
+            table = decision_table(inputs, outputs)
+            exact = decision_distribution(inputs, table=table)
             timing["analysis_s"] = time.perf_counter() - t0
             index = self.tick_index
             seed = _tick_seed(self.config.backend.seed, index)
             sampled, readout, circuit_metrics, backend_used, fallback = self._execute(plan, inputs, seed, timing)
-            decision = self._make_decision(tick, index, analysis, plan, inputs, exact, sampled, readout,
+            decision = self._make_decision(tick, index, analysis, inputs, outputs, table, exact, sampled, readout,
                                            circuit_metrics, backend_used, fallback, timing)
             self._after_decide(tick, decision)
             timing["total_s"] = time.perf_counter() - t0
             self.monitor.record(decision, timing)
             return decision.model_copy(update={"timing": timing})
 
+    def prepare_tick(self, tick: MarketTick | dict, returns_history=None):
+        """The tick's circuit and parameter values without executing (for ``qar submit``).
+
+        Returns:
+            ``(tick_circuit, parameter_values (1, P), context)``; ``context`` records the plan's
+            regime, the exact decision distribution and the tick, so a result read later (another
+            process) can be turned into a decision and compared with the twin.
+        """
+        from qar_qiskit.circuits.composer import compose_tick_circuit
+
+        if not isinstance(tick, MarketTick):
+            tick = MarketTick.parse(tick)
+        with self._lock:
+            returns = self._returns_for(tick, returns_history)
+            analysis = self.analyse(tick)
+            plan = self.plan(analysis.dominant)
+            inputs, outputs = self._inputs_and_outputs(plan, analysis, returns)
+            tick_circuit = compose_tick_circuit(plan)
+            values = tick_circuit.parameter_values(inputs)[None, :]
+            context = {"source": "market-tick", "regime": analysis.dominant,
+                       "regime_probabilities": dict(zip(REGIMES, map(float, analysis.probabilities))),
+                       "exact_decision_distribution": decision_distribution(inputs, outputs).tolist(),
+                       "tick": tick.model_dump(mode="json")}
+            return tick_circuit, values, context
+
     def _execute(self, plan, inputs, seed, timing):
-        """Run the tick circuit; fall back to the exact twin when the backend fails."""
-        if self.backend_name == "exact":
+        """Run the tick circuit with bounded retries; fall back to the exact twin when it fails.
+
+        Each failed attempt (an exception, a call longer than ``performance.backend_timeout_s``,
+        or counts that do not read) is retried ``performance.backend_retries`` times with
+        exponential backoff starting at ``performance.retry_backoff_s``. After the last failure
+        the decision is the exact twin's, marked ``classical-fallback`` with the reason (logged
+        once per tick); learning state is untouched by a failed attempt.
+        """
+        executor = self.executor
+        if executor.is_exact:
             return None, None, None, "exact", None
         from qar_qiskit.circuits.composer import compose_tick_circuit
         from qar_qiskit.circuits.reader import read_counts
 
         t = time.perf_counter()
         tick_circuit = compose_tick_circuit(plan)
-        values = tick_circuit.parameter_values(inputs)
+        values = tick_circuit.parameter_values(inputs)[None, :]
         timing["bind_s"] = time.perf_counter() - t
-        try:
-            t = time.perf_counter()
-            result = self.executor.execute(tick_circuit, values[None, :], shots=self.config.backend.shots,
-                                           seed=seed, optimization_level=self.config.backend.optimization_level)[0]
-            timing["execute_s"] = time.perf_counter() - t
-            t = time.perf_counter()
-            readout = read_counts(plan, result.counts)
-            timing["read_s"] = time.perf_counter() - t
-        except QARError as exc:
-            if not self.config.performance.classical_fallback:
-                raise
-            self.monitor.record_failure(str(exc))
-            return None, None, None, "classical-fallback", str(exc)
-        metrics = self.executor.circuit_metrics(tick_circuit, self.config.backend.optimization_level)
-        return readout.decision, readout, metrics, self.executor.name, None
+        perf = self.config.performance
 
-    def _make_decision(self, tick, index, analysis, plan, inputs, exact, sampled, readout, circuit_metrics,
+        def attempt():
+            t0 = time.perf_counter()
+            result = _call_with_timeout(executor.run, perf.backend_timeout_s, tick_circuit, values,
+                                        shots=self.config.backend.shots, seed=seed)[0]
+            t1 = time.perf_counter()
+            readout = read_counts(plan, result.counts)
+            t2 = time.perf_counter()
+            return result, readout, t1 - t0, t2 - t1
+
+        try:
+            result, readout, timing["execute_s"], timing["read_s"] = _retrying(
+                attempt, perf.backend_retries, perf.retry_backoff_s)
+        except QARError as exc:
+            if not perf.classical_fallback:
+                raise
+            reason = f"{executor.name}: {exc} (after {perf.backend_retries + 1} attempt(s))"
+            self.monitor.record_failure(reason)  # logs each distinct reason once
+            return None, None, None, "classical-fallback", reason
+        sampled = readout.decision
+        if result.mitigated and "decision" in result.mitigated:
+            sampled = _mitigated_distribution(result.mitigated["decision"], sampled.size)
+        metrics = executor.circuit_metrics(tick_circuit) if hasattr(executor, "circuit_metrics") else None
+        return sampled, readout, metrics, executor.name, None
+
+    def _make_decision(self, tick, index, analysis, inputs, out, table, exact, sampled, readout, circuit_metrics,
                        backend_used, fallback, timing) -> Decision:
         shots = self.config.backend.shots if sampled is not None else None
         dist = sampled if sampled is not None else exact
         d = int(np.argmax(dist))
         d_exact = int(np.argmax(exact))
-        out = expert_outputs(inputs)
         protection = float(out["expected_hedge_ratio"])
         day = tick.timestamp.date().isoformat() if tick.timestamp else f"tick-{index}"
         assess = self.risk.assess(tick.volatility, day)
@@ -266,7 +379,7 @@ class QAR:
         else:
             resolvable = True
             ci = (float(exact[d]), float(exact[d]))
-        expert_pos = self._expert_positions(inputs, pos_table)
+        expert_pos = dict(zip(EXPERTS, map(float, expert_decision_distributions(inputs, table=table) @ pos_table)))
         regime_probs = dict(zip(REGIMES, map(float, analysis.probabilities)))
         measured = dict(zip(REGIMES, map(float, readout.regime_probabilities))) if readout else regime_probs
         components = {
@@ -308,16 +421,6 @@ class QAR:
             circuit=circuit_metrics,
             timing=dict(timing),
         )
-
-    def _expert_positions(self, inputs: TickInputs, pos_table: np.ndarray) -> dict[str, float]:
-        """Expected sleeve exposure of each expert alone (learning off), from the exact twin."""
-        out = {}
-        for a, name in enumerate(EXPERTS):
-            one_hot = np.zeros((4, 4))
-            one_hot[:, a] = 1.0
-            dist = decision_distribution(dataclasses.replace(inputs, memory_weights=one_hot))
-            out[name] = float(dist @ pos_table)
-        return out
 
     def _after_decide(self, tick: MarketTick, decision: Decision) -> None:
         if self.last_price is not None:
@@ -419,5 +522,5 @@ class QAR:
             "memory_normalised": bool(np.allclose(w.sum(axis=1), 1.0) and np.all(w > 0)),
             "pending_outcomes": len(self._pending),
             "monitor": self.monitor.summary(),
-            "cache": self._executor.cache_stats() if self._executor is not None and hasattr(self._executor, "cache_stats") else None,
+            "cache": self._executor.cache_stats() if hasattr(self._executor, "cache_stats") else None,
         }

@@ -6,10 +6,21 @@ import numpy as np
 import pytest
 from qiskit.circuit import ClassicalRegister, Parameter, QuantumCircuit, QuantumRegister
 
-from qar_qiskit.backends.standin import StandinTickCircuit
+from dataclasses import dataclass
+from typing import Any
+
 from qar_qiskit.plan.allocation import AllocationPlan
 
 TOKEN = "planted-SECRET-token-123"
+
+
+@dataclass(frozen=True)
+class SmallTick:
+    """A test double with a TickCircuit's attributes (circuit, parameters, plan) for small circuits."""
+
+    circuit: QuantumCircuit
+    parameters: tuple
+    plan: Any
 
 
 def small_circuit(n_market: int = 2, n_decision: int = 3) -> QuantumCircuit:
@@ -32,7 +43,7 @@ def small_tick():
     qc = small_circuit()
     # parameters in a deliberately non-alphabetical order, as a TickCircuit may have them
     params = tuple(reversed(qc.parameters))
-    return StandinTickCircuit(qc, params, AllocationPlan(regime="stable"))
+    return SmallTick(qc, params, AllocationPlan(regime="stable"))
 
 
 @pytest.fixture

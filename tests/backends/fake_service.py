@@ -5,6 +5,9 @@
 * ``job(job_id)`` returns a :class:`FakeRemoteJob` described by ``$FAKE_IBM_JOBS/<id>.json``
   (``{"status": "DONE"|"RUNNING"|"ERROR"|"CANCELLED", "counts": [{reg: {bits: n}}], "error": str}``),
   standing in for a hardware job fetched by id from a later process.
+* ``backend("aer_mps")`` is a noiseless ``AerSimulator`` (matrix product state): local testing
+  mode runs it directly, so the full 23-25 qubit tick circuit can go through the IBM path here
+  (a routed 25-qubit tick on a fake device's noise model needs more memory than a test has).
 * ``make_service`` is the factory named by ``QAR_IBM_SERVICE_FACTORY``; with
   ``$FAKE_IBM_AUTH_FAIL`` set it fails like a rejected token, quoting the token (as a careless
   library might) so the tests can check that it is redacted.
@@ -61,6 +64,14 @@ class FakeService:
         self._devices = {}
 
     def backend(self, name: str):
+        if name == "aer_mps":
+            if name not in self._devices:
+                from qiskit_aer import AerSimulator
+
+                self._devices[name] = AerSimulator(method="matrix_product_state",
+                                                   mps_sample_measure_algorithm="mps_probabilities",
+                                                   max_parallel_threads=1)
+            return self._devices[name]
         cls_name = FAKES.get(name, name if name in FAKES.values() else None)
         if cls_name is None:
             raise KeyError(f"No backend matches the criteria: {name}")

@@ -10,7 +10,7 @@ import pytest
 from qar_qiskit.backends import TranspileCache, load_profile, make_executor, make_executor_from_profile
 from qar_qiskit.backends.aer import AerExecutor
 from qar_qiskit.backends.noisy import tensored_readout_inversion
-from qar_qiskit.backends.standin import standin_tick_circuit
+from qar_qiskit.circuits.composer import compose_tick_circuit
 from qar_qiskit.errors import BackendError, ConfigError, InputError
 from qar_qiskit.plan.allocation import AllocationPlan
 
@@ -135,7 +135,7 @@ def test_aer_counts_per_register(small_tick, basis_values, engine):
 
 
 def test_aer_same_seed_same_counts_and_both_engines_agree():
-    tc = standin_tick_circuit(AllocationPlan(lmsr=1, prospect=2, hedge=1, buffer=1))
+    tc = compose_tick_circuit(AllocationPlan(lmsr=1, prospect=2, hedge=1, buffer=1))
     vals = np.random.default_rng(0).uniform(0, np.pi, (3, len(tc.parameters)))
     a = make_executor("aer", seed=9).run(tc, vals, shots=300)
     b = make_executor("aer", seed=9, engine="sampler").run(tc, vals, shots=300)
@@ -144,8 +144,8 @@ def test_aer_same_seed_same_counts_and_both_engines_agree():
 
 
 def test_aer_full_tick_uses_mps():
-    tc = standin_tick_circuit(AllocationPlan())
-    assert tc.circuit.num_qubits == 24
+    tc = compose_tick_circuit(AllocationPlan())
+    assert tc.circuit.num_qubits == AllocationPlan().total == 24
     ex = make_executor("aer", seed=1)
     res = ex.run(tc, np.zeros((1, len(tc.parameters))), shots=100)
     assert res[0].metadata["method"] == "matrix_product_state"

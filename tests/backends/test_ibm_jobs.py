@@ -34,11 +34,11 @@ def run_qar(*args, env_extra=None):
 def torino_job(tmp_path_factory):
     """One local-mode submission on FakeTorino through the job store (the slow part: ~15 s)."""
     from tests.backends.conftest import small_circuit
-    from qar_qiskit.backends.standin import StandinTickCircuit
+    from tests.backends.conftest import SmallTick
     from qar_qiskit.plan.allocation import AllocationPlan
 
     qc = small_circuit()
-    tick = StandinTickCircuit(qc, tuple(qc.parameters), AllocationPlan())
+    tick = SmallTick(qc, tuple(qc.parameters), AllocationPlan())
     store = JobStore(tmp_path_factory.mktemp("store") / "jobs.json")
     vals = np.array([[0.0] * 5, [np.pi] * 5])
     record = submit_tick(tick, vals, "ibm:fake_torino", shots=300, store=store, service=FakeService(), seed=7)
@@ -82,6 +82,40 @@ def test_status_and_result_from_another_process(torino_job, tmp_path):
     assert out.returncode == 0, out.stderr
     data = json.loads(out.stdout)
     assert all(sum(c.values()) == 300 for row in data["results"] for c in row["counts"].values())
+
+
+def test_market_tick_submit_status_result_across_processes(tmp_path):
+    """``qar submit`` of a market tick (pipeline -> plan -> composed circuit) in one process,
+    ``qar status`` and ``qar result`` in others; the decision register's frequencies are within
+    the shot-noise bound of the exact twin saved at submit time."""
+    from qar_qiskit.classical.stats import shot_noise_tvd_bound
+
+    env = {"QAR_JOB_STORE": str(tmp_path / "jobs.json"), "QAR_IBM_SERVICE_FACTORY": FACTORY}
+    tick = tmp_path / "tick.json"
+    tick.write_text(json.dumps({"price": 4500, "volatility": 0.14, "trend_clarity": 0.8, "volume_normalized": 1.0}))
+    shots = 2000
+    out = run_qar("submit", "--tick", str(tick), "--backend", "ibm:aer_mps", "--shots", str(shots), env_extra=env)
+    assert out.returncode == 0, out.stderr
+    job_id = out.stdout.split()[0]
+    out = run_qar("status", job_id, env_extra=env)
+    assert out.returncode == 0 and "DONE" in out.stdout, out.stderr
+    out = run_qar("result", job_id, "--json", env_extra=env)
+    assert out.returncode == 0, out.stderr
+    data = json.loads(out.stdout)
+    record = JobStore(tmp_path / "jobs.json").get(job_id)
+    assert record["plan"]["regime"] == "stable" and record["context"]["source"] == "market-tick"
+    exact = np.array(record["context"]["exact_decision_distribution"])
+    counts = data["results"][0]["counts"]["decision"]
+    assert sum(counts.values()) == shots
+    sampled = np.zeros(32)
+    for bits, n in counts.items():
+        sampled[int(bits, 2)] += n / shots
+    tvd = 0.5 * np.abs(sampled - exact).sum()
+    assert tvd < shot_noise_tvd_bound(exact, shots, confidence=0.999)
+    decision = data["decisions"][0]
+    assert {"action", "size", "risk", "confidence", "exact"} <= set(decision)
+    out = run_qar("result", job_id, env_extra=env)
+    assert out.returncode == 0 and "decision" in out.stdout and "exact twin" in out.stdout
 
 
 def _remote_record(store: JobStore, job_id: str):

@@ -12,12 +12,14 @@ from qar_qiskit.system.qar import QAR
 from qar_qiskit.tick import MarketTick
 
 
-def _run(qar, prices, start=0):
+def _run(qar, prices, start=0, stop=None):
+    """Decide days ``start..stop-1``; each outcome is the next day's return."""
     out = []
-    for i, p in enumerate(prices):
-        vol = 0.1 + 0.5 * ((start + i) % 7) / 7
+    for k in range(start, len(prices) - 1 if stop is None else stop):
+        p = prices[k]
+        vol = 0.1 + 0.5 * (k % 7) / 7
         d = qar.decide(MarketTick(price=p, volatility=vol, trend_clarity=0.6))
-        r = float(np.log(prices[i + 1] / p)) if i + 1 < len(prices) else 0.001
+        r = float(np.log(prices[k + 1] / p))
         qar.record_outcome(d.decision_id, pnl=d.position * 0.05 * r, market_return=r)
         out.append((d.action, d.size, d.risk, round(d.position, 12), d.decision_id))
     return out
@@ -33,10 +35,10 @@ def prices():
 def test_save_load_continues_identically(tmp_path, prices, suffix):
     full = _run(QAR(backend="exact", seed=9), prices)
     first = QAR(backend="exact", seed=9)
-    head = _run(first, prices[:20])
+    head = _run(first, prices, stop=20)
     path = first.save(tmp_path / f"state{suffix}")
     resumed = QAR.load(path)
-    tail = _run(resumed, prices[20:], start=20)
+    tail = _run(resumed, prices, start=20)
     assert head + tail == full
     np.testing.assert_allclose(resumed.memory.weights, first.memory.weights * 0 + resumed.memory.weights)
     if suffix.endswith(".gz"):
@@ -50,7 +52,7 @@ def test_same_seed_same_decisions(prices):
 @pytest.mark.parametrize("damage", ["truncate", "flip", "newer", "garbage", "empty", "foreign"])
 def test_damaged_files_are_refused_and_previous_state_kept(tmp_path, prices, damage):
     qar = QAR(backend="exact")
-    _run(qar, prices[:5])
+    _run(qar, prices, stop=5)
     good = qar.save(tmp_path / "good.json")
     raw = good.read_bytes()
     bad = tmp_path / "bad.json"
@@ -77,10 +79,10 @@ def test_damaged_files_are_refused_and_previous_state_kept(tmp_path, prices, dam
 
 def test_failed_save_keeps_previous_file(tmp_path, prices, monkeypatch):
     qar = QAR(backend="exact")
-    _run(qar, prices[:3])
+    _run(qar, prices, stop=3)
     path = qar.save(tmp_path / "s.json")
     before = path.read_bytes()
-    _run(qar, prices[3:6], start=3)
+    _run(qar, prices, start=3, stop=6)
     import os
 
     def boom(*a, **k):
@@ -96,7 +98,7 @@ def test_failed_save_keeps_previous_file(tmp_path, prices, monkeypatch):
 
 def test_state_contents_and_amplitude_formats(tmp_path, prices):
     qar = QAR(backend="exact")
-    _run(qar, prices[:4])
+    _run(qar, prices, stop=4)
     payload = read_state(qar.save(tmp_path / "s.json"))
     for key in ("config", "memory", "memory_amplitudes", "synergy", "trackers", "feedback_history",
                 "decision_history", "pool", "tick_index"):
