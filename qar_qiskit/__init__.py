@@ -13,7 +13,7 @@ from __future__ import annotations
 
 __version__ = "0.1.0"
 
-__all__ = ["QAR", "MarketTick", "Decision", "load_config", "__version__"]
+__all__ = ["QAR", "QuantumTradingSystem", "MarketTick", "Decision", "load_config", "__version__"]
 
 
 def __getattr__(name: str):
@@ -22,6 +22,10 @@ def __getattr__(name: str):
         from qar_qiskit.system.qar import QAR
 
         return QAR
+    if name == "QuantumTradingSystem":
+        from qar_qiskit.system.trading import QuantumTradingSystem
+
+        return QuantumTradingSystem
     if name == "Decision":
         from qar_qiskit.decision.model import Decision
 

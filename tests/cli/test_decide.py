@@ -1,0 +1,59 @@
+"""``qar decide``: the JSON fields the issue names, human output, and one-line errors."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+from typer.testing import CliRunner
+
+from qar_qiskit.cli import app
+
+runner = CliRunner()
+
+
+def _tick(tmp_path, name="tick.json", **kw):
+    data = {"price": 4500.0, "volatility": 0.14, "trend_clarity": 0.8, "volume_normalized": 1.0, **kw}
+    path = tmp_path / name
+    path.write_text(json.dumps(data))
+    return path
+
+
+def test_decide_json_on_aer_has_every_named_field(tmp_path):
+    out = runner.invoke(app, ["decide", "--tick", str(_tick(tmp_path)), "--backend", "aer", "--shots", "400",
+                              "--seed", "5", "--json"])
+    assert out.exit_code == 0, out.output
+    d = json.loads(out.stdout)
+    assert d["action"] in {"sell", "hold", "buy", "hedge"} and d["size"] in {"small", "medium", "large", "max"}
+    assert d["risk"] in {"conservative", "aggressive"} and 0 < d["confidence"] <= 1
+    assert set(d["regime"]["probabilities"]) == {"stable", "trending", "volatile", "crisis"}
+    lmsr = np.array(d["components"]["lmsr"]["probabilities"])
+    assert lmsr.size >= 8 and abs(lmsr.sum() - 1) < 1e-9
+    sampled, exact = np.array(d["distribution"]["sampled"]), np.array(d["distribution"]["exact"])
+    assert sampled.shape == exact.shape == (32,)
+    assert np.allclose(sampled * 400, np.round(sampled * 400)) and sampled.sum() == 1.0  # frequencies of 400 shots
+    assert d["circuit"]["num_qubits"] == 25 and d["circuit"]["two_qubit_gates"] > 0
+    assert d["timing"]["total_s"] > 0 and d["backend"] == "aer" and d["shots"] == 400
+    again = runner.invoke(app, ["decide", "--tick", str(_tick(tmp_path)), "--backend", "aer", "--shots", "400",
+                                "--seed", "5", "--json"])
+    assert json.loads(again.stdout)["distribution"] == d["distribution"]  # same seed, same counts
+
+
+def test_decide_human_output_and_state_file(tmp_path):
+    state = tmp_path / "state.json"
+    out = runner.invoke(app, ["decide", "--tick", str(_tick(tmp_path)), "--backend", "exact", "--state", str(state)])
+    assert out.exit_code == 0, out.output
+    assert out.stdout.startswith("decision") and "exact twin" in out.stdout and state.exists()
+
+
+def test_decide_bad_tick_and_backend_are_one_line_errors(tmp_path):
+    import subprocess
+    import sys
+
+    bad = _tick(tmp_path, "bad.json", volatility=float("nan"))
+    code = "import sys; from qar_qiskit.cli import main; sys.argv=['qar', *sys.argv[1:]]; main()"
+    for args, needle in ((["decide", "--tick", str(bad)], "volatility"),
+                         (["decide", "--tick", str(_tick(tmp_path)), "--backend", "quantum-magic"], "unknown backend")):
+        proc = subprocess.run([sys.executable, "-c", code, *args], capture_output=True, text=True, timeout=120)
+        assert proc.returncode != 0 and needle in proc.stderr
+        assert proc.stderr.strip().count("\n") == 0 and "Traceback" not in proc.stderr
