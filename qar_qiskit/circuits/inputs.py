@@ -12,26 +12,15 @@ from typing import Any
 import numpy as np
 
 from qar_qiskit.errors import InputError
+from qar_qiskit.validation import as_float_array
 
 __all__ = ["TickInputs"]
 
 _PROB_ATOL = 1e-6
 
 
-def _array(name: str, value, shape=None) -> np.ndarray:
-    try:
-        arr = np.array(value, dtype=float)
-    except (TypeError, ValueError) as exc:
-        raise InputError(f"{name}: not a numeric array ({exc})") from None
-    if shape is not None and arr.shape != shape:
-        raise InputError(f"{name}: need shape {shape}, got {arr.shape}")
-    if not np.all(np.isfinite(arr)):
-        raise InputError(f"{name}: contains NaN or infinite values")
-    return arr
-
-
 def _distribution(name: str, value, shape=None, power_of_two: bool = False) -> np.ndarray:
-    arr = _array(name, value, shape)
+    arr = as_float_array(name, value, shape=shape, copy=True)
     if arr.ndim != 1 and shape is None:
         raise InputError(f"{name}: need a 1-D vector, got shape {arr.shape}")
     n = arr.shape[-1]
@@ -87,16 +76,16 @@ class TickInputs:
     def __post_init__(self):
         fields = {
             "regime_probabilities": _distribution("regime_probabilities", self.regime_probabilities, (4,)),
-            "regime_phases": _array("regime_phases", self.regime_phases, (4,)),
+            "regime_phases": as_float_array("regime_phases", self.regime_phases, shape=(4,), copy=True),
             "memory_weights": _distribution("memory_weights", self.memory_weights, (4, 4)),
             "lmsr_probabilities": _distribution("lmsr_probabilities", self.lmsr_probabilities, power_of_two=True),
-            "prospect_outcomes": _array("prospect_outcomes", self.prospect_outcomes),
+            "prospect_outcomes": as_float_array("prospect_outcomes", self.prospect_outcomes, copy=True),
             "prospect_probabilities": _distribution(
                 "prospect_probabilities", self.prospect_probabilities, power_of_two=True
             ),
             "hedge_weights": _distribution("hedge_weights", self.hedge_weights, power_of_two=True),
-            "size_risk_angles": _array("size_risk_angles", self.size_risk_angles, (4, 3)),
-            "feedback_angles": _array("feedback_angles", self.feedback_angles, (4, 3)),
+            "size_risk_angles": as_float_array("size_risk_angles", self.size_risk_angles, shape=(4, 3), copy=True),
+            "feedback_angles": as_float_array("feedback_angles", self.feedback_angles, shape=(4, 3), copy=True),
         }
         if fields["prospect_outcomes"].shape != fields["prospect_probabilities"].shape:
             raise InputError(

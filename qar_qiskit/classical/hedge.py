@@ -18,8 +18,8 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.special import logsumexp
 
-from qar_qiskit.classical.stats import _as_float, _as_float_array, _as_int
 from qar_qiskit.errors import InputError
+from qar_qiskit.validation import as_float, as_float_array, as_int
 
 __all__ = [
     "HedgeResult",
@@ -97,17 +97,17 @@ def hedge_weights(losses, eta, initial=None):
         InputError: if ``losses`` is not a finite 2-D array in ``[0, 1]``, ``eta < 0``, or
             ``initial`` is invalid.
     """
-    loss = _as_float_array("losses", losses, ndim=2)
+    loss = as_float_array("losses", losses, ndim=2)
     t_rounds, n = loss.shape
     if n < 1:
         raise InputError("losses: needs at least one expert (column)")
     if loss.size and (loss.min() < 0.0 or loss.max() > 1.0):
         raise InputError("losses: values must lie in [0, 1]")
-    eta = _as_float("eta", eta, nonneg=True)
+    eta = as_float("eta", eta, nonneg=True)
     if initial is None:
         log_w0 = np.full(n, -math.log(n))
     else:
-        w0 = _as_float_array("initial", initial, ndim=1, nonneg=True)
+        w0 = as_float_array("initial", initial, ndim=1, nonneg=True)
         if w0.shape != (n,):
             raise InputError(f"initial: expected {n} weights, got shape {w0.shape}")
         if not w0.sum() > 0:
@@ -154,8 +154,8 @@ def optimal_eta(T, N):
     Raises:
         InputError: if ``T < 1`` or ``N < 1``.
     """
-    t = _as_int("T", T, minimum=1)
-    n = _as_int("N", N, minimum=1)
+    t = as_int("T", T, minimum=1)
+    n = as_int("N", N, minimum=1)
     return float(math.sqrt(8.0 * math.log(n) / t))
 
 
@@ -175,8 +175,8 @@ def regret_bound(T, N):
     Raises:
         InputError: if ``T < 0`` or ``N < 1``.
     """
-    t = _as_int("T", T, minimum=0)
-    n = _as_int("N", N, minimum=1)
+    t = as_int("T", T, minimum=0)
+    n = as_int("N", N, minimum=1)
     return float(math.sqrt(t * math.log(n) / 2.0))
 
 
@@ -192,7 +192,7 @@ def hedge_ratios(n_qubits):
     Raises:
         InputError: if ``n_qubits`` is out of range.
     """
-    n_qubits = _as_int("n_qubits", n_qubits, minimum=1, maximum=_MAX_QUBITS)
+    n_qubits = as_int("n_qubits", n_qubits, minimum=1, maximum=_MAX_QUBITS)
     m = 2**n_qubits
     return np.arange(m, dtype=float) / (m - 1)
 
@@ -219,8 +219,8 @@ def hedge_ratio_losses(returns, n_qubits, r_scale):
     Raises:
         InputError: on non-finite returns or parameters out of range.
     """
-    r = _as_float_array("returns", returns, ndim=1)
+    r = as_float_array("returns", returns, ndim=1)
     h = hedge_ratios(n_qubits)
-    r_scale = _as_float("r_scale", r_scale, positive=True)
+    r_scale = as_float("r_scale", r_scale, positive=True)
     pnl = np.clip((1.0 - h)[None, :] * r[:, None] / r_scale, -1.0, 1.0)
     return (1.0 - pnl) / 2.0

@@ -19,8 +19,8 @@ import math
 import numpy as np
 from scipy.special import log_softmax, logsumexp, softmax
 
-from qar_qiskit.classical.stats import _as_float, _as_float_array, _as_int
 from qar_qiskit.errors import InputError
+from qar_qiskit.validation import as_float, as_float_array, as_int
 
 __all__ = [
     "lmsr_prices",
@@ -36,8 +36,8 @@ _MAX_QUBITS = 20
 
 
 def _q_and_b(q, b):
-    q = _as_float_array("q", q, ndim=1, allow_empty=False)
-    b = _as_float("b", b, positive=True)
+    q = as_float_array("q", q, ndim=1, allow_empty=False)
+    b = as_float("b", b, positive=True)
     return q, b
 
 
@@ -111,7 +111,7 @@ def lmsr_trade_cost(q, delta, b):
         InputError: on non-finite inputs, a shape mismatch or ``b <= 0``.
     """
     q, b = _q_and_b(q, b)
-    delta = _as_float_array("delta", delta, ndim=1)
+    delta = as_float_array("delta", delta, ndim=1)
     if delta.shape != q.shape:
         raise InputError(f"delta: shape {delta.shape} does not match q shape {q.shape}")
     d = delta / b
@@ -140,8 +140,8 @@ def lmsr_worst_case_loss(n, b):
     Raises:
         InputError: if ``n < 1`` or ``b <= 0``.
     """
-    n = _as_int("n", n, minimum=1)
-    b = _as_float("b", b, positive=True)
+    n = as_int("n", n, minimum=1)
+    b = as_float("b", b, positive=True)
     return float(b * math.log(n))
 
 
@@ -163,8 +163,8 @@ def bin_centers(n_qubits, return_range):
     Raises:
         InputError: if ``n_qubits`` is out of range or ``return_range <= 0``.
     """
-    n_qubits = _as_int("n_qubits", n_qubits, minimum=1, maximum=_MAX_QUBITS)
-    r = _as_float("return_range", return_range, positive=True)
+    n_qubits = as_int("n_qubits", n_qubits, minimum=1, maximum=_MAX_QUBITS)
+    r = as_float("return_range", return_range, positive=True)
     n = 2**n_qubits
     width = 2.0 * r / n
     return -r + (np.arange(n) + 0.5) * width
@@ -198,11 +198,11 @@ def recency_quantities(returns, n_qubits, return_range, decay, scale=1.0):
     Raises:
         InputError: on non-finite returns or parameters out of range.
     """
-    r = _as_float_array("returns", returns, ndim=1)
-    n_qubits = _as_int("n_qubits", n_qubits, minimum=1, maximum=_MAX_QUBITS)
-    big_r = _as_float("return_range", return_range, positive=True)
-    decay = _as_float("decay", decay, positive=True, hi=1.0)
-    scale = _as_float("scale", scale, nonneg=True)
+    r = as_float_array("returns", returns, ndim=1)
+    n_qubits = as_int("n_qubits", n_qubits, minimum=1, maximum=_MAX_QUBITS)
+    big_r = as_float("return_range", return_range, positive=True)
+    decay = as_float("decay", decay, positive=True, hi=1.0)
+    scale = as_float("scale", scale, nonneg=True)
     n = 2**n_qubits
     q = np.zeros(n)
     if r.size == 0:

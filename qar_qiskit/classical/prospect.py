@@ -15,8 +15,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from qar_qiskit.classical.stats import _as_distribution, _as_float, _as_float_array
 from qar_qiskit.errors import InputError
+from qar_qiskit.validation import as_distribution, as_float, as_float_array
 
 __all__ = [
     "CPTParams",
@@ -51,7 +51,7 @@ class CPTParams:
 
     def __post_init__(self):
         for name in ("alpha", "beta", "lam", "gamma", "delta"):
-            value = _as_float(name, getattr(self, name), positive=True)
+            value = as_float(name, getattr(self, name), positive=True)
             object.__setattr__(self, name, value)
 
 
@@ -87,7 +87,7 @@ def value_function(x, params=None):
         InputError: if ``x`` contains NaN/inf.
     """
     pr = _params(params)
-    arr = _as_float_array("x", x)
+    arr = as_float_array("x", x)
     mag = np.abs(arr)
     out = np.where(arr >= 0, np.power(mag, pr.alpha), -pr.lam * np.power(mag, pr.beta))
     return _out(out, arr.ndim == 0)
@@ -111,8 +111,8 @@ def cpt_weight(p, c):
     Raises:
         InputError: if ``p`` is outside ``[0, 1]`` or not finite, or ``c <= 0``.
     """
-    arr = _as_float_array("p", p, nonneg=True)
-    c = _as_float("c", c, positive=True)
+    arr = as_float_array("p", p, nonneg=True)
+    c = as_float("c", c, positive=True)
     if arr.size and np.any(arr > 1.0):
         raise InputError(f"p: probabilities must be <= 1, got maximum {arr.max()!r}")
     pc = np.power(arr, c)
@@ -124,8 +124,8 @@ def cpt_weight(p, c):
 
 
 def _check_prospect(outcomes, probabilities):
-    x = _as_float_array("outcomes", outcomes, ndim=1, allow_empty=False)
-    p = _as_distribution("probabilities", probabilities, atol=1e-9)
+    x = as_float_array("outcomes", outcomes, ndim=1, allow_empty=False)
+    p = as_distribution("probabilities", probabilities, atol=1e-9)
     if x.shape != p.shape:
         raise InputError(
             f"probabilities: length {p.shape[0]} does not match outcomes length {x.shape[0]}"

@@ -16,8 +16,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from qar_qiskit.classical.stats import _as_distribution, _as_float, _as_float_array
 from qar_qiskit.errors import InputError
+from qar_qiskit.validation import as_distribution, as_float, as_float_array
 
 __all__ = [
     "REGIMES",
@@ -115,13 +115,13 @@ def fuzzy_membership(x, lo, hi, softness=0.5, floor=1e-3, *, open_low=False, ope
         InputError: on non-finite input, ``hi <= lo``, ``softness < 0`` or a floor outside
             ``(0, 1]``.
     """
-    arr = _as_float_array("x", x)
-    lo = _as_float("lo", lo)
-    hi = _as_float("hi", hi)
+    arr = as_float_array("x", x)
+    lo = as_float("lo", lo)
+    hi = as_float("hi", hi)
     if not hi > lo:
         raise InputError(f"hi: must be > lo ({lo!r}), got {hi!r}")
-    softness = _as_float("softness", softness, nonneg=True)
-    floor = _as_float("floor", floor, positive=True, hi=1.0)
+    softness = as_float("softness", softness, nonneg=True)
+    floor = as_float("floor", floor, positive=True, hi=1.0)
     below = np.zeros_like(arr) if open_low else np.maximum(lo - arr, 0.0)
     above = np.zeros_like(arr) if open_high else np.maximum(arr - hi, 0.0)
     d = below + above
@@ -159,8 +159,8 @@ def _check_ranges(ranges):
                 lo, hi = feats[f]
             except (TypeError, ValueError) as exc:
                 raise InputError(f"ranges.{r}.{f}: expected (lo, hi)") from exc
-            lo = _as_float(f"ranges.{r}.{f}[0]", lo)
-            hi = _as_float(f"ranges.{r}.{f}[1]", hi)
+            lo = as_float(f"ranges.{r}.{f}[0]", lo)
+            hi = as_float(f"ranges.{r}.{f}[1]", hi)
             if not hi > lo:
                 raise InputError(f"ranges.{r}.{f}: hi must be > lo, got ({lo}, {hi})")
             out[r][f] = (lo, hi)
@@ -196,9 +196,9 @@ def regime_memberships(
         InputError: on a negative or non-finite feature or malformed ``ranges``.
     """
     values = {
-        "volatility": _as_float("volatility", volatility, nonneg=True),
-        "trend_clarity": _as_float("trend_clarity", trend_clarity, nonneg=True),
-        "volume_normalized": _as_float("volume_normalized", volume_normalized, nonneg=True),
+        "volatility": as_float("volatility", volatility, nonneg=True),
+        "trend_clarity": as_float("trend_clarity", trend_clarity, nonneg=True),
+        "volume_normalized": as_float("volume_normalized", volume_normalized, nonneg=True),
     }
     rng = _check_ranges(ranges)
     top = {f: max(rng[r][f][1] for r in REGIMES) for f in FEATURES}
@@ -230,7 +230,7 @@ def regime_probabilities(memberships):
     Raises:
         InputError: on a wrong shape, negative/non-finite entries or all zeros.
     """
-    m = _as_float_array("memberships", memberships, ndim=1, nonneg=True)
+    m = as_float_array("memberships", memberships, ndim=1, nonneg=True)
     if m.shape != (len(REGIMES),):
         raise InputError(f"memberships: expected shape (4,), got {m.shape}")
     scale = m.max()
@@ -257,7 +257,7 @@ def normalized_entropy(probabilities):
     Raises:
         InputError: on an invalid distribution.
     """
-    p = _as_distribution("probabilities", probabilities, atol=1e-9)
+    p = as_distribution("probabilities", probabilities, atol=1e-9)
     if p.size == 1:
         return 0.0
     nz = p[p > 0]

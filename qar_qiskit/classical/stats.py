@@ -6,9 +6,7 @@
   (Bretagnolle--Huber--Carol inequality).
 * :func:`chi_square_pvalue` -- Pearson goodness of fit with sparse bins merged.
 
-This module also holds the private input-validation helpers shared by the other twins in
-:mod:`qar_qiskit.classical` (they raise :class:`qar_qiskit.errors.InputError` with a message
-that names the offending argument).
+Input validation lives in :mod:`qar_qiskit.validation`.
 """
 
 from __future__ import annotations
@@ -20,86 +18,9 @@ import numpy as np
 from scipy import stats as _scipy_stats
 
 from qar_qiskit.errors import InputError
+from qar_qiskit.validation import as_distribution, as_float, as_float_array, as_int
 
 __all__ = ["wilson_interval", "shot_noise_tvd_bound", "chi_square_pvalue"]
-
-
-# ---------------------------------------------------------------------------------------------
-# private validation helpers (shared by the classical twins)
-# ---------------------------------------------------------------------------------------------
-
-
-def _as_float_array(name, value, *, ndim=None, nonneg=False, allow_empty=True):
-    """Convert ``value`` to a float64 array; raise InputError naming ``name`` if it is bad."""
-    try:
-        arr = np.asarray(value, dtype=float)
-    except (TypeError, ValueError) as exc:
-        raise InputError(f"{name}: expected numbers, got {value!r}") from exc
-    if ndim is not None and arr.ndim != ndim:
-        raise InputError(f"{name}: expected a {ndim}-D array, got shape {arr.shape}")
-    if not allow_empty and arr.size == 0:
-        raise InputError(f"{name}: must not be empty")
-    if arr.size and not np.all(np.isfinite(arr)):
-        raise InputError(f"{name}: contains NaN or infinite values")
-    if nonneg and arr.size and np.any(arr < 0):
-        raise InputError(f"{name}: must be >= 0, got minimum {arr.min()!r}")
-    return arr
-
-
-def _as_float(name, value, *, positive=False, nonneg=False, lo=None, hi=None):
-    """Convert ``value`` to a finite float; raise InputError naming ``name`` if it is bad."""
-    if isinstance(value, (bool, np.bool_)):
-        raise InputError(f"{name}: expected a number, got {value!r}")
-    try:
-        x = float(value)
-    except (TypeError, ValueError) as exc:
-        raise InputError(f"{name}: expected a number, got {value!r}") from exc
-    if not math.isfinite(x):
-        raise InputError(f"{name}: must be finite, got {x!r}")
-    if positive and not x > 0:
-        raise InputError(f"{name}: must be > 0, got {x!r}")
-    if nonneg and not x >= 0:
-        raise InputError(f"{name}: must be >= 0, got {x!r}")
-    if lo is not None and x < lo:
-        raise InputError(f"{name}: must be >= {lo}, got {x!r}")
-    if hi is not None and x > hi:
-        raise InputError(f"{name}: must be <= {hi}, got {x!r}")
-    return x
-
-
-def _as_int(name, value, *, minimum=None, maximum=None):
-    """Convert ``value`` to an int (integral floats accepted); raise InputError if bad."""
-    if isinstance(value, (bool, np.bool_)):
-        raise InputError(f"{name}: expected an integer, got {value!r}")
-    if isinstance(value, numbers.Integral):
-        n = int(value)
-    else:
-        try:
-            x = float(value)
-        except (TypeError, ValueError) as exc:
-            raise InputError(f"{name}: expected an integer, got {value!r}") from exc
-        if not math.isfinite(x) or x != int(x):
-            raise InputError(f"{name}: expected an integer, got {value!r}")
-        n = int(x)
-    if minimum is not None and n < minimum:
-        raise InputError(f"{name}: must be >= {minimum}, got {n}")
-    if maximum is not None and n > maximum:
-        raise InputError(f"{name}: must be <= {maximum}, got {n}")
-    return n
-
-
-def _as_distribution(name, value, *, atol=1e-9):
-    """A 1-D, non-negative probability vector summing to 1 within ``atol``."""
-    p = _as_float_array(name, value, ndim=1, nonneg=True, allow_empty=False)
-    total = float(p.sum())
-    if abs(total - 1.0) > atol:
-        raise InputError(f"{name}: must sum to 1 (tolerance {atol:g}), sums to {total!r}")
-    return p
-
-
-# ---------------------------------------------------------------------------------------------
-# public functions
-# ---------------------------------------------------------------------------------------------
 
 
 def wilson_interval(successes, n, z=1.96):
@@ -126,9 +47,9 @@ def wilson_interval(successes, n, z=1.96):
     Raises:
         InputError: if an argument is not finite, negative, or ``successes > n``.
     """
-    n = _as_int("n", n, minimum=0)
-    s = _as_int("successes", successes, minimum=0, maximum=n)
-    z = _as_float("z", z, positive=True)
+    n = as_int("n", n, minimum=0)
+    s = as_int("successes", successes, minimum=0, maximum=n)
+    z = as_float("z", z, positive=True)
     if n == 0:
         return (0.0, 1.0)
     p = s / n
@@ -170,9 +91,9 @@ def shot_noise_tvd_bound(probabilities, shots, confidence=0.99):
     Raises:
         InputError: on an invalid distribution, ``shots < 1`` or confidence outside (0, 1).
     """
-    p = _as_distribution("probabilities", probabilities, atol=1e-6)
-    shots = _as_int("shots", shots, minimum=1)
-    confidence = _as_float("confidence", confidence)
+    p = as_distribution("probabilities", probabilities, atol=1e-6)
+    shots = as_int("shots", shots, minimum=1)
+    confidence = as_float("confidence", confidence)
     if not 0.0 < confidence < 1.0:
         raise InputError(f"confidence: must be in (0, 1), got {confidence!r}")
     k = int(np.count_nonzero(p > 0))
@@ -207,8 +128,8 @@ def chi_square_pvalue(counts, probabilities):
         InputError: on negative/NaN counts, a length mismatch, no counts at all, or an
             invalid distribution.
     """
-    obs = _as_float_array("counts", counts, ndim=1, nonneg=True, allow_empty=False)
-    p = _as_distribution("probabilities", probabilities, atol=1e-6)
+    obs = as_float_array("counts", counts, ndim=1, nonneg=True, allow_empty=False)
+    p = as_distribution("probabilities", probabilities, atol=1e-6)
     if obs.shape != p.shape:
         raise InputError(
             f"counts: length {obs.shape[0]} does not match probabilities length {p.shape[0]}"

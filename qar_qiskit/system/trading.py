@@ -14,7 +14,6 @@ Thread safety: one object serialises ``process_market_tick`` with a lock.
 from __future__ import annotations
 
 import datetime as _dt
-import math
 import threading
 from collections import deque
 from typing import Optional
@@ -27,19 +26,15 @@ from qar_qiskit.decision.model import Decision
 from qar_qiskit.errors import InputError
 from qar_qiskit.system.qar import QAR
 from qar_qiskit.tick import MarketTick
+from qar_qiskit.validation import as_float
 
 __all__ = ["QuantumTradingSystem"]
 
 
-def _finite(name: str, value, *, positive: bool = False, optional: bool = False) -> Optional[float]:
+def _number(name: str, value, *, positive: bool = False, optional: bool = False) -> Optional[float]:
     if value is None and optional:
         return None
-    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
-        raise InputError(f"{name}: expected a number, got {value!r}")
-    value = float(value)
-    if not math.isfinite(value) or (value <= 0 if positive else value < 0):
-        raise InputError(f"{name}: expected a finite {'positive' if positive else 'non-negative'} number, got {value!r}")
-    return value
+    return as_float(name, value, positive=positive, nonneg=not positive)
 
 
 class QuantumTradingSystem:
@@ -94,9 +89,9 @@ class QuantumTradingSystem:
             InputError: a non-finite or non-positive price, a negative volume, or a date that
                 does not increase. Nothing is recorded for a rejected bar.
         """
-        price = _finite("price", price, positive=True)
-        volume = _finite("volume", volume, optional=True)
-        vix = _finite("vix", vix, optional=True)
+        price = _number("price", price, positive=True)
+        volume = _number("volume", volume, optional=True)
+        vix = _number("vix", vix, optional=True)
         with self._lock:
             day = self._next_day(timestamp)
             self._dates.append(day)

@@ -51,7 +51,8 @@ def test_warmup_returns_none_then_decides():
 @pytest.mark.parametrize("bad, message", [
     ({"price": float("nan")}, "price"),
     ({"price": -5.0}, "price"),
-    ({"price": "100"}, "price"),
+    ({"price": "a lot"}, "price"),
+    ({"price": True}, "price"),
     ({"price": 100.0, "volume": -1.0}, "volume"),
     ({"price": 100.0, "vix": float("inf")}, "vix"),
     ({"price": 100.0, "timestamp": "2000-01-01"}, "not after"),
