@@ -133,6 +133,7 @@ def run_backtest(
     trend_window: int = 20,
     volume_window: int = 50,
     tick_cls: Any = None,
+    profile: Union[str, Path, None] = None,
 ) -> BacktestResult:
     """Backtest a QAR day by day on ``data`` between ``start`` and ``end`` (inclusive).
 
@@ -147,6 +148,7 @@ def run_backtest(
         vix: VIX data for the ``vix`` feature (e.g. ``load_dataset("vix")``).
         window, trend_window, volume_window: feature windows.
         tick_cls: the tick class (default :class:`qar_qiskit.tick.MarketTick`).
+        profile: a backend profile (name in ``backends/`` or a path) for the QAR's executor.
 
     Returns:
         The :class:`BacktestResult` (and the report files when ``out_dir`` is given).
@@ -177,7 +179,7 @@ def run_backtest(
     if qar is None:
         from qar_qiskit.system.qar import QAR
 
-        qar = QAR.from_config(config_path, backend=backend, shots=shots, seed=seed)
+        qar = QAR.from_config(config_path, backend=backend, shots=shots, seed=seed, profile=profile)
     scale = _position_scale(qar)
     outcome_takes_return = _accepts(qar.record_outcome, "market_return")
     expert_fn = getattr(qar, "expert_positions", None)

@@ -22,6 +22,8 @@ def _backtest(
     backend: Optional[str] = typer.Option(
         None, "--backend", "-b", help="exact | aer | aer-noisy:<FakeDevice> | ibm:<name> "
         "(default: from the config)."),
+    profile: Optional[str] = typer.Option(
+        None, "--profile", help="Backend profile: a name in backends/ (aer, aer-noisy-torino, ibm) or a YAML path."),
     shots: Optional[int] = typer.Option(None, "--shots", min=1, help="Shots per tick."),
     seed: Optional[int] = typer.Option(None, "--seed", help="Base seed."),
     out: Optional[Path] = typer.Option(
@@ -55,7 +57,8 @@ def _backtest(
     config_path = (ctx.obj or {}).get("config_path") if ctx is not None else None
 
     result = run_backtest(prices, start=start, end=end, backend=backend, shots=shots, seed=seed,
-                          config_path=config_path, out_dir=out_dir, progress=progress, vix=vix)
+                          config_path=config_path, out_dir=out_dir, progress=progress, vix=vix,
+                          profile=profile)
     run = result.metrics["run"]
     s = result.metrics["strategy"]
     bh = result.metrics["baselines"]["buy_and_hold"]

@@ -29,14 +29,14 @@ def _load_tick(path: Path):
         raise InputError(f"{path}: {exc}") from None
 
 
-def _build_qar(ctx: typer.Context, backend, shots, seed, state: Optional[Path] = None):
+def _build_qar(ctx: typer.Context, backend, shots, seed, state: Optional[Path] = None, profile=None):
     from qar_qiskit.config import load_config
     from qar_qiskit.system.qar import QAR
 
     if state is not None and state.exists():
-        return QAR.load(state, backend=backend, shots=shots, seed=seed)
+        return QAR.load(state, backend=backend, shots=shots, seed=seed, profile=profile)
     config = load_config((ctx.obj or {}).get("config_path"))
-    return QAR(config, backend=backend, shots=shots, seed=seed)
+    return QAR(config, backend=backend, shots=shots, seed=seed, profile=profile)
 
 
 def decide(
@@ -46,11 +46,12 @@ def decide(
     shots: Optional[int] = typer.Option(None, "--shots", min=1, help="Shots (default from config)."),
     seed: Optional[int] = typer.Option(None, "--seed", min=0, help="Base seed (default from config)."),
     state: Optional[Path] = typer.Option(None, "--state", help="Load learning state from this file if it exists, and save it back."),
+    profile: Optional[str] = typer.Option(None, "--profile", help="Backend profile: a name in backends/ (aer, aer-noisy-torino, ibm) or a YAML path."),
     as_json: bool = typer.Option(False, "--json", help="Print the whole decision as JSON."),
 ) -> None:
     """Decide for one market tick and print the decision."""
     market_tick = _load_tick(tick)
-    qar = _build_qar(ctx, backend, shots, seed, state)
+    qar = _build_qar(ctx, backend, shots, seed, state, profile)
     decision = qar.decide(market_tick)
     if state is not None:
         qar.save(state)

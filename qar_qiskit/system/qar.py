@@ -129,10 +129,23 @@ class QAR:
         shots: shots overriding the config.
         seed: base seed overriding the config; tick ``i`` uses a seed derived from (seed, i).
         executor: an already-built executor (tests, fault injection).
+        profile: a backend profile (name in the top-level ``backends/`` folder, or a path): its
+            spec, shots, seed and backend options (Aer options, mitigation, IBM mode, ...).
     """
 
     def __init__(self, config: QARConfig | None = None, *, backend: str | None = None,
-                 shots: int | None = None, seed: int | None = None, executor=None) -> None:
+                 shots: int | None = None, seed: int | None = None, executor=None,
+                 profile: str | Path | None = None) -> None:
+        if profile is not None:
+            from qar_qiskit.backends import load_profile, make_executor_from_profile
+
+            prof = load_profile(profile)
+            if backend is not None and backend != prof.name:
+                raise QARError(f"backend {backend!r} and profile {prof.name!r} disagree; give one of them")
+            backend, shots = prof.name, shots if shots is not None else prof.shots
+            seed = seed if seed is not None else prof.seed
+            if executor is None:
+                executor = make_executor_from_profile(prof, shots=shots, seed=seed)
         overrides = {k: v for k, v in {"name": backend, "shots": shots, "seed": seed}.items() if v is not None}
         if config is None:
             config = load_config(overrides={"backend": overrides} if overrides else None)

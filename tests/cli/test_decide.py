@@ -57,3 +57,14 @@ def test_decide_bad_tick_and_backend_are_one_line_errors(tmp_path):
         proc = subprocess.run([sys.executable, "-c", code, *args], capture_output=True, text=True, timeout=120)
         assert proc.returncode != 0 and needle in proc.stderr
         assert proc.stderr.strip().count("\n") == 0 and "Traceback" not in proc.stderr
+
+
+def test_decide_with_a_backend_profile(tmp_path):
+    profile = tmp_path / "my-aer.yaml"
+    profile.write_text("name: aer\nshots: 300\naer:\n  max_parallel_threads: 1\n")
+    out = runner.invoke(app, ["decide", "--tick", str(_tick(tmp_path)), "--profile", str(profile), "--json"])
+    assert out.exit_code == 0, out.output
+    d = json.loads(out.stdout)
+    assert d["backend"] == "aer" and d["shots"] == 300
+    bad = runner.invoke(app, ["decide", "--tick", str(_tick(tmp_path)), "--profile", "no-such-profile"])
+    assert bad.exit_code != 0 and "not found" in str(bad.exception or bad.output)
