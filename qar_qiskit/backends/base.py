@@ -376,6 +376,11 @@ class CachingExecutor(Executor):
 
         def build() -> PreparedCircuit:
             circuit = circuit_of(tick_circuit)
+            if _is_dynamic(circuit) and not self.supports_dynamic:
+                # No if_else on this backend: run the deferred-measurement equivalent instead.
+                from qar_qiskit.circuits.deferred import defer_measurements
+
+                circuit = defer_measurements(circuit)
             self._check_fits(circuit)
             isa = self._transpile(circuit, level)
             params = parameters_of(tick_circuit)
