@@ -25,8 +25,9 @@ class MarketTick(BaseModel):
         vix: VIX level as a fraction (0.2 = 20 points), optional.
         timestamp: time of the observation (optional).
 
-    NaN, infinities, missing required fields and wrong types are rejected with an error
-    that names the field.
+    NaN, infinities, missing required fields and wrong types are rejected with an
+    :class:`~qar_qiskit.errors.InputError` that names the field, both by the constructor and by
+    :meth:`parse`.
     """
 
     model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False, strict=False)
@@ -40,6 +41,17 @@ class MarketTick(BaseModel):
     bid_ask_spread: Optional[float] = Field(default=None, ge=0)
     vix: Optional[float] = Field(default=None, ge=0)
     timestamp: Optional[datetime] = None
+
+    def __init__(self, **data) -> None:
+        """Validate keyword fields; raise :class:`InputError` naming each bad field."""
+        try:
+            super().__init__(**data)
+        except ValidationError as exc:
+            raise InputError(f"tick: {QARError.from_validation(exc)}") from None
+
+    # Validation is the base model's, so pydantic need not route ``model_validate`` through this
+    # ``__init__`` (as pydantic's own RootModel does); ``parse`` then converts the error once.
+    __init__.__pydantic_base_init__ = True  # type: ignore[attr-defined]
 
     @field_validator("price", "volatility", "volume", "volume_normalized", "trend",
                      "trend_clarity", "bid_ask_spread", "vix", mode="before")
@@ -56,6 +68,9 @@ class MarketTick(BaseModel):
         """Validate a mapping; raise :class:`InputError` naming each bad field."""
         if not isinstance(data, dict):
             raise InputError(f"tick: expected a mapping of fields, got {type(data).__name__}")
+        for key in data:
+            if not isinstance(key, str):
+                raise InputError(f"tick: {key!r}: field names must be strings")
         try:
             return cls.model_validate(data)
         except ValidationError as exc:

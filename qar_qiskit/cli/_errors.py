@@ -3,24 +3,78 @@
 from __future__ import annotations
 
 import sys
+from typing import NoReturn, Optional, Sequence
 
 import typer
 
 from qar_qiskit.errors import QARError
 
+try:  # typer >= 0.20 vendors click as typer._click
+    from typer._click import exceptions as _click_exc
+except ImportError:  # pragma: no cover - older typer on top of click
+    from click import exceptions as _click_exc
 
-def run(app: typer.Typer) -> None:
-    """Run ``app``; a :class:`QARError` (or a pydantic/OS error from user input) is one line."""
+
+def one_line(message: str) -> str:
+    """``message`` on one line: line breaks become spaces, other control characters are escaped.
+
+    Messages quote user input (a YAML key, a CSV header, a file name), which may hold line
+    breaks or terminal escape sequences; the CLI prints exactly one line per error.
+    """
+    text = " ".join(part.strip() for part in str(message).splitlines() if part.strip())
+    return "".join(ch if ch.isprintable() else repr(ch)[1:-1] for ch in text)
+
+
+def _fail(message: str, code: int = 2) -> NoReturn:
+    typer.echo(f"error: {one_line(message)}", err=True)
+    sys.exit(code)
+
+
+def _show_help_error(exc) -> None:
+    """What Typer's standalone mode prints for ``no_args_is_help`` (the help, not an error)."""
+    try:
+        from typer import rich_utils
+
+        rich_utils.rich_format_error(exc)
+    except ImportError:  # pragma: no cover - Typer without rich
+        exc.show()
+
+
+def run(app: typer.Typer, args: Optional[Sequence[str]] = None) -> None:
+    """Run ``app`` (on ``args``, default ``sys.argv[1:]``); every expected error is one line.
+
+    Typer runs in non-standalone mode so that usage errors (unknown option, bad value) are
+    printed here as ``error: ...`` with a pointer to ``--help`` instead of a multi-line box.
+    A :class:`QARError`, a pydantic ``ValidationError``, an ``OSError`` (missing or unreadable
+    file), a file that is not UTF-8 text and input nested too deeply end with exit code 2.
+    """
     from pydantic import ValidationError
 
     try:
-        app(standalone_mode=True)
+        rv = app(args=list(args) if args is not None else None, standalone_mode=False)
     except QARError as exc:
-        typer.echo(f"error: {exc}", err=True)
-        sys.exit(2)
+        _fail(str(exc))
     except ValidationError as exc:
-        typer.echo(f"error: {QARError.from_validation(exc)}", err=True)
-        sys.exit(2)
-    except (FileNotFoundError, PermissionError, IsADirectoryError) as exc:
-        typer.echo(f"error: {exc.strerror}: {exc.filename}", err=True)
-        sys.exit(2)
+        _fail(str(QARError.from_validation(exc)))
+    except _click_exc.UsageError as exc:
+        if type(exc).__name__ == "NoArgsIsHelpError":
+            _show_help_error(exc)
+            sys.exit(exc.exit_code)
+        hint = ""
+        ctx = getattr(exc, "ctx", None)
+        if ctx is not None and ctx.command.get_help_option(ctx) is not None:
+            hint = f" (see '{ctx.command_path} {ctx.help_option_names[0]}')"
+        _fail(exc.format_message() + hint, exc.exit_code)
+    except _click_exc.ClickException as exc:
+        _fail(exc.format_message(), exc.exit_code)
+    except typer.Abort:
+        _fail("aborted", 1)
+    except UnicodeDecodeError as exc:
+        _fail(f"input is not UTF-8 text ({exc.reason} at byte {exc.start})")
+    except OSError as exc:
+        where = f": {exc.filename}" if exc.filename is not None else ""
+        _fail(f"{exc.strerror or type(exc).__name__}{where}")
+    except RecursionError:
+        _fail("input is nested too deeply")
+    if isinstance(rv, int) and not isinstance(rv, bool) and rv:
+        sys.exit(rv)  # typer.Exit(code) in non-standalone mode returns the code

@@ -36,6 +36,7 @@ import gzip
 import io
 import math
 import re
+import zlib
 from dataclasses import dataclass, field, replace
 from importlib import resources
 from pathlib import Path
@@ -141,6 +142,11 @@ def _parse_date(text: str) -> Optional[np.datetime64]:
     return None
 
 
+def _shown(name: str) -> str:
+    """A header name as it appears in a message: one line, control characters escaped."""
+    return "".join(ch if ch.isprintable() else repr(ch)[1:-1] for ch in name)
+
+
 def _norm_header(name: str) -> str:
     s = name.strip().strip('"').strip("'").strip().lower().lstrip("\ufeff")
     return re.sub(r"[\s_\-]+", " ", s).strip()
@@ -154,12 +160,13 @@ def _find_columns(header: list[str], where: str) -> dict[str, int]:
             if alias in normed:
                 cols[key] = normed.index(alias)
                 break
+    shown = ", ".join(_shown(h) for h in header)
     if "date" not in cols:
-        raise InputError(f"{where}: no date column (header: {', '.join(header)})")
+        raise InputError(f"{where}: no date column (header: {shown})")
     if "close" not in cols and "adj_close" not in cols:
         raise InputError(
             f"{where}: no close column (need 'close', or 'adj close'/'adj_close'; "
-            f"header: {', '.join(header)})"
+            f"header: {shown})"
         )
     return cols
 
@@ -171,10 +178,12 @@ def _read_text(path: Path) -> str:
         raise InputError(f"{path}: no such file") from None
     except IsADirectoryError:
         raise InputError(f"{path}: is a directory, not a CSV file") from None
+    except OSError as exc:
+        raise InputError(f"{path}: cannot read the file ({exc.strerror or type(exc).__name__})") from None
     if raw[:2] == b"\x1f\x8b":
         try:
             raw = gzip.decompress(raw)
-        except (OSError, EOFError) as exc:
+        except (OSError, EOFError, zlib.error) as exc:
             raise InputError(f"{path}: damaged gzip file ({exc})") from None
     try:
         return raw.decode("utf-8-sig")
@@ -193,6 +202,13 @@ def _parse_rows(
     if not text.strip():
         raise InputError(f"{where}: empty file")
     reader = csv.reader(io.StringIO(text))
+    try:
+        return _parse_reader(reader, where, allow_missing, min_rows)
+    except csv.Error as exc:  # e.g. a field over csv.field_size_limit()
+        raise InputError(f"{where}: line {reader.line_num}: malformed CSV ({exc})") from None
+
+
+def _parse_reader(reader, where: str, allow_missing: bool, min_rows: int) -> PriceData:
     header: Optional[list[str]] = None
     for row in reader:
         if any(f.strip() for f in row):
@@ -225,7 +241,7 @@ def _parse_rows(
             raise InputError(f"{at}: has {len(row)} fields, the header needs at least {need}")
         date = _parse_date(row[cols["date"]])
         if date is None:
-            raise InputError(f"{at}, column '{header[cols['date']]}': "
+            raise InputError(f"{at}, column '{_shown(header[cols['date']])}': "
                              f"cannot parse date {row[cols['date']]!r}")
         if allow_missing and all(not row[cols[k]].strip() for k in price_cols):
             dropped += 1
@@ -233,7 +249,7 @@ def _parse_rows(
         parsed: dict[str, float] = {}
         for k in price_cols:
             cell = row[cols[k]].strip()
-            col = header[cols[k]].strip()
+            col = _shown(header[cols[k]].strip())
             try:
                 v = float(cell)
             except ValueError:
@@ -245,7 +261,7 @@ def _parse_rows(
             parsed[k] = v
         if "volume" in cols:
             cell = row[cols["volume"]].strip()
-            col = header[cols["volume"]].strip()
+            col = _shown(header[cols["volume"]].strip())
             try:
                 v = float(cell)
             except ValueError:

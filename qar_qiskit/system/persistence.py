@@ -3,8 +3,10 @@
 The state is versioned JSON (``.json``) or gzip-compressed JSON (``.json.gz``), with a SHA-256
 checksum over its payload. Writes are atomic: the bytes go to a temporary file in the same
 folder, are fsync'ed, and replace the target with ``os.replace``; a crash leaves either the old
-or the new file, never a mix. A damaged, truncated, foreign or newer-version file is refused
-with :class:`StateError` and nothing already loaded or saved is touched.
+or the new file, never a mix (a killed writer may leave a stray ``.<name>.*.tmp`` file beside it).
+A damaged, truncated, foreign or newer-version file is refused with :class:`StateError` and
+nothing already loaded or saved is touched; so is a payload that passes the checksum but does not
+fit the schema (``_Payload``: types, ranges and shapes of every field), with the field named.
 
 Amplitudes use the seeds' two formats: ``dense`` (a list of ``[re, im]``) and ``sparse``
 (``{"index": [re, im]}`` for the non-zero entries); both load.
@@ -18,16 +20,20 @@ import json
 import os
 import tempfile
 import zlib
-from collections import deque
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import Annotated, Any, Literal, Optional
 
 import numpy as np
+from pydantic import BaseModel, ConfigDict, Field, StrictInt, StrictStr, ValidationError, field_validator
 
 from qar_qiskit.errors import QARError, StateError
 
 SCHEMA = "qar-qiskit/state"
 SCHEMA_VERSION = 1
+
+#: Largest amplitude vector a state file may declare (the memory register has 4 amplitudes).
+MAX_AMPLITUDES = 1 << 16
 
 
 def encode_amplitudes(vector, fmt: str = "dense"):
@@ -44,23 +50,123 @@ def encode_amplitudes(vector, fmt: str = "dense"):
 def decode_amplitudes(obj) -> np.ndarray:
     """Inverse of :func:`encode_amplitudes` (either format)."""
     try:
-        n = int(obj["n"])
+        n = obj["n"]
+        if not isinstance(n, int) or isinstance(n, bool) or not 0 <= n <= MAX_AMPLITUDES:
+            raise StateError(f"amplitudes: n must be an integer in [0, {MAX_AMPLITUDES}], got {n!r}")
         out = np.zeros(n, dtype=complex)
         if obj["format"] == "dense":
             if len(obj["data"]) != n:
                 raise StateError("dense amplitudes: length does not match n")
             for i, (re, im) in enumerate(obj["data"]):
-                out[i] = complex(re, im)
+                out[i] = complex(_real(re), _real(im))
         elif obj["format"] == "sparse":
             for key, (re, im) in obj["data"].items():
-                out[int(key)] = complex(re, im)
+                index = int(key)
+                if not 0 <= index < n:
+                    raise StateError(f"sparse amplitudes: index {key!r} is outside [0, {n})")
+                out[index] = complex(_real(re), _real(im))
         else:
             raise StateError(f"unknown amplitude format {obj['format']!r}")
     except StateError:
         raise
-    except (KeyError, TypeError, ValueError, IndexError) as exc:
-        raise StateError(f"amplitudes are malformed ({exc})") from None
+    except (KeyError, TypeError, ValueError, IndexError, AttributeError, OverflowError) as exc:
+        raise StateError(f"amplitudes are malformed ({type(exc).__name__}: {exc})") from None
+    if not np.all(np.isfinite(out)):
+        raise StateError("amplitudes are malformed (not finite)")
     return out
+
+
+def _real(value) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise TypeError(f"expected a number, got {type(value).__name__}")
+    return float(value)
+
+
+# -- the payload's schema (what load_state accepts) ---------------------------------------------
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True, allow_inf_nan=False, frozen=True)
+
+
+_Count = Annotated[StrictInt, Field(ge=0)]
+_Bit = Annotated[StrictInt, Field(ge=0, le=1)]
+_Expert = Literal["lmsr", "prospect", "hedge", "abstain"]
+_RegimeName = Literal["stable", "trending", "volatile", "crisis"]
+
+
+def _vector(n: int, lo: float | None = None, hi: float | None = None):
+    return Annotated[list[Annotated[float, Field(ge=lo, le=hi)]], Field(min_length=n, max_length=n)]
+
+
+def _matrix(n: int):
+    return Annotated[list[_vector(n)], Field(min_length=n, max_length=n)]
+
+
+class _MemoryState(_Strict):
+    learning_rate: float = Field(gt=0)
+    log_weights: _matrix(4)
+    cumulative_reward: _matrix(4)
+    learner_reward: _vector(4)
+    updates: _Count
+
+
+class _SynergyState(_Strict):
+    co_success: _matrix(3)
+    count: _Count
+
+
+class _PendingState(_Strict):
+    regime_probabilities: _vector(4, 0.0, 1.0)
+    dominant_index: Annotated[StrictInt, Field(ge=0, le=3)]
+    position: float
+    expert_positions: dict[_Expert, float]
+    bits: Annotated[list[_Bit], Field(min_length=3, max_length=3)]
+    day: StrictStr
+
+    @field_validator("expert_positions")
+    @classmethod
+    def _every_expert(cls, value: dict) -> dict:
+        missing = [e for e in ("lmsr", "prospect", "hedge", "abstain") if e not in value]
+        if missing:
+            raise ValueError(f"missing experts {missing}")
+        return value
+
+
+class _FeedbackState(_Strict):
+    regime: Annotated[StrictInt, Field(ge=0, le=3)]
+    bits: Annotated[list[_Bit], Field(min_length=3, max_length=3)]
+    outcome: float
+
+
+class _Payload(_Strict):
+    """The payload of a state file; unknown top-level keys are ignored (forward compatible)."""
+
+    model_config = ConfigDict(extra="ignore", strict=True, allow_inf_nan=False, frozen=True)
+
+    config: dict[str, Any]
+    tick_index: _Count
+    last_price: Optional[Annotated[float, Field(gt=0)]]
+    returns: list[float]
+    memory: _MemoryState
+    memory_amplitudes: dict[_RegimeName, dict[str, Any]]
+    synergy: _SynergyState
+    trackers: dict[_Expert, list[float]]
+    feedback_history: list[_FeedbackState]
+    decision_history: list[dict[str, Any]]
+    pending: dict[str, _PendingState]
+    settled: list[StrictStr]
+    risk_daily_pnl: dict[str, float]
+    risk_last_day: Optional[StrictStr] = None
+
+    @field_validator("feedback_history", mode="before")
+    @classmethod
+    def _triples(cls, value):
+        """Stored as ``[regime, bits, outcome]`` triples."""
+        if not isinstance(value, list):
+            return value
+        return [dict(zip(("regime", "bits", "outcome"), item)) if isinstance(item, list) and len(item) == 3
+                else item for item in value]
 
 
 def _payload(qar) -> dict:
@@ -136,17 +242,23 @@ def read_state(path) -> dict:
         if raw[:2] == b"\x1f\x8b":
             raw = gzip.decompress(raw)
         doc = json.loads(raw.decode("utf-8"))
-    except (OSError, EOFError, zlib.error, UnicodeDecodeError, json.JSONDecodeError) as exc:
+    # ValueError covers JSONDecodeError, UnicodeDecodeError and an integer literal over Python's
+    # digit limit; RecursionError a document nested too deeply.
+    except (OSError, EOFError, zlib.error, ValueError, RecursionError) as exc:
         raise StateError(f"{path}: damaged or truncated state file ({type(exc).__name__})") from None
     if not isinstance(doc, dict) or doc.get("schema") != SCHEMA:
         raise StateError(f"{path}: not a qar-qiskit state file")
     version = doc.get("schema_version")
-    if not isinstance(version, int):
+    if not isinstance(version, int) or isinstance(version, bool):
         raise StateError(f"{path}: schema_version is missing")
     if version > SCHEMA_VERSION:
         raise StateError(f"{path}: schema_version {version} is newer than this qar-qiskit supports ({SCHEMA_VERSION})")
     payload = doc.get("payload")
-    if not isinstance(payload, dict) or doc.get("checksum") != _checksum(payload):
+    try:
+        ok = isinstance(payload, dict) and doc.get("checksum") == _checksum(payload)
+    except (ValueError, TypeError, RecursionError):  # NaN/Infinity (json.loads accepts them)
+        ok = False
+    if not ok:
         raise StateError(f"{path}: checksum mismatch: the file was damaged or edited")
     return payload
 
@@ -158,32 +270,46 @@ def load_state(path, cls, **kwargs):
     from qar_qiskit.learning.memory import LearningMemory
     from qar_qiskit.system.qar import _Pending
 
-    p = read_state(path)
+    raw = read_state(path)
     try:
-        config = parse_config(p["config"], f"{path}: config")
-        qar = cls(config, **kwargs)
-        qar.tick_index = int(p["tick_index"])
-        qar.last_price = None if p["last_price"] is None else float(p["last_price"])
-        qar.returns.extend(float(x) for x in p["returns"])
-        qar.memory = LearningMemory.from_dict(p["memory"])
-        qar.synergy.co_success = np.asarray(p["synergy"]["co_success"], dtype=float).reshape(3, 3)
-        qar.synergy.count = int(p["synergy"]["count"])
-        for name, rewards in p["trackers"].items():
-            qar.trackers[name].rewards.extend(float(r) for r in rewards)
-        qar.feedback_history.extend(FeedbackRecord(int(r), tuple(int(b) for b in bits), float(o))
-                                    for r, bits, o in p["feedback_history"])
-        qar.decision_history.extend(p["decision_history"])
-        for k, v in p["pending"].items():
-            qar._pending[k] = _Pending(tuple(v["regime_probabilities"]), int(v["dominant_index"]), float(v["position"]),
-                                       {a: float(x) for a, x in v["expert_positions"].items()},
-                                       tuple(int(b) for b in v["bits"]), str(v["day"]))
-        qar._settled.extend(p["settled"])
-        qar.risk.daily_pnl.update({k: float(v) for k, v in p["risk_daily_pnl"].items()})
-        qar.risk._last_day = p.get("risk_last_day")
-        for r, obj in p["memory_amplitudes"].items():
-            decode_amplitudes(obj)  # validates the stored amplitudes
+        p = _Payload.model_validate(raw)
+    except ValidationError as exc:
+        raise StateError(f"{path}: malformed state: {QARError.from_validation(exc)}") from None
+    except RecursionError:
+        raise StateError(f"{path}: malformed state (nested too deeply)") from None
+    try:
+        config = parse_config(p.config, f"{path}: config")
+        for regime, obj in p.memory_amplitudes.items():
+            try:
+                decode_amplitudes(obj)  # validates the stored amplitudes
+            except StateError as exc:
+                raise StateError(f"memory_amplitudes.{regime}: {exc}") from None
+        try:
+            memory = LearningMemory.from_dict(p.memory.model_dump())
+        except QARError as exc:
+            raise StateError(f"memory: {exc}") from None
+    except ValidationError as exc:
+        raise StateError(f"{path}: malformed state: {QARError.from_validation(exc)}") from None
     except QARError as exc:
         raise StateError(f"{path}: {exc}") from None
-    except (KeyError, TypeError, ValueError) as exc:
+    except (KeyError, TypeError, ValueError, IndexError, AttributeError, ArithmeticError) as exc:
         raise StateError(f"{path}: malformed state ({type(exc).__name__}: {exc})") from None
+    # Everything below was validated above; errors from here on are about ``kwargs``.
+    qar = cls(config, **kwargs)
+    qar.tick_index = p.tick_index
+    qar.last_price = p.last_price
+    qar.returns.extend(p.returns)
+    qar.memory = memory
+    qar.synergy.co_success = np.asarray(p.synergy.co_success, dtype=float)
+    qar.synergy.count = p.synergy.count
+    for name, rewards in p.trackers.items():
+        qar.trackers[name].rewards.extend(rewards)
+    qar.feedback_history.extend(FeedbackRecord(r.regime, tuple(r.bits), r.outcome) for r in p.feedback_history)
+    qar.decision_history.extend(p.decision_history)
+    for k, v in p.pending.items():
+        qar._pending[k] = _Pending(tuple(v.regime_probabilities), v.dominant_index, v.position,
+                                   dict(v.expert_positions), tuple(v.bits), v.day)
+    qar._settled.extend(p.settled)
+    qar.risk.daily_pnl.update(p.risk_daily_pnl)
+    qar.risk._last_day = p.risk_last_day
     return qar
