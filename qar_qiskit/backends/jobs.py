@@ -71,17 +71,35 @@ class JobStore:
                     pass
 
     def _read(self) -> dict[str, Any]:
+        """The store's content, validated; :class:`StateError` naming the file when damaged."""
         if not self.path.exists():
             return {"version": STORE_VERSION, "jobs": {}}
+        where = f"job store {self.path}"
         try:
-            data = json.loads(self.path.read_text() or "{}")
+            data = json.loads(self.path.read_bytes().decode("utf-8") or "{}")
         except json.JSONDecodeError as exc:
-            raise StateError(f"job store {self.path} is damaged: {exc.msg} at line {exc.lineno}") from None
+            raise StateError(f"{where} is damaged: {exc.msg} at line {exc.lineno}") from None
+        except UnicodeDecodeError:
+            raise StateError(f"{where} is damaged: not UTF-8 text") from None
+        except RecursionError:
+            raise StateError(f"{where} is damaged: nested too deeply") from None
         if not isinstance(data, dict) or not isinstance(data.get("jobs", {}), dict):
-            raise StateError(f"job store {self.path} is damaged: no 'jobs' mapping")
-        if int(data.get("version", 1)) > STORE_VERSION:
-            raise StateError(f"job store {self.path} has version {data['version']}, newer than {STORE_VERSION}")
+            raise StateError(f"{where} is damaged: no 'jobs' mapping")
+        version = data.get("version", 1)
+        if isinstance(version, bool) or not isinstance(version, int):
+            raise StateError(f"{where} is damaged: version must be an integer, got {version!r}")
+        if version > STORE_VERSION:
+            raise StateError(f"{where} has version {version}, newer than {STORE_VERSION}")
         data.setdefault("jobs", {})
+        for job_id, record in data["jobs"].items():
+            if not isinstance(record, dict):
+                raise StateError(f"{where} is damaged: record {job_id!r} is not a mapping")
+            if not isinstance(record.get("status"), str):
+                raise StateError(f"{where} is damaged: record {job_id!r} has no text 'status'")
+            results = record.get("results")
+            if results is not None and not (isinstance(results, list) and all(
+                    isinstance(r, dict) and isinstance(r.get("counts"), dict) for r in results)):
+                raise StateError(f"{where} is damaged: record {job_id!r} has malformed 'results'")
         return data
 
     def _write(self, data: dict[str, Any]) -> None:
@@ -256,7 +274,11 @@ def job_result(
     store = store if isinstance(store, JobStore) else JobStore(store)
     record = store.get(job_id)
     if record.get("results"):
-        return [ExecutionResult.from_dict(r) for r in record["results"]]
+        try:
+            return [ExecutionResult.from_dict(r) for r in record["results"]]
+        except (KeyError, TypeError, ValueError, AttributeError) as exc:
+            raise StateError(f"job store {store.path} is damaged: record {job_id!r} results unreadable "
+                             f"({type(exc).__name__}: {exc})") from None
     if record["status"] in FINAL_BAD:
         raise JobError(f"job {job_id} {'was cancelled' if 'CANCEL' in record['status'] else 'failed'}"
                        + (f": {record['error']}" if record.get("error") else ""))

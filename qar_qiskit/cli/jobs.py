@@ -13,6 +13,7 @@ from typing import Any, Optional
 
 import typer
 
+from qar_qiskit.cli.system import read_tick_file
 from qar_qiskit.errors import InputError
 
 
@@ -24,19 +25,6 @@ def _store(store: Optional[Path]):
 
 def _echo_json(data: Any) -> None:
     typer.echo(json.dumps(data, indent=1, sort_keys=True, default=str))
-
-
-def _read_tick_file(path: Path) -> dict:
-    import yaml
-
-    text = path.read_text()
-    try:
-        data = json.loads(text) if path.suffix == ".json" else yaml.safe_load(text)
-    except (json.JSONDecodeError, yaml.YAMLError) as exc:
-        raise InputError(f"{path}: not valid JSON/YAML: {exc}") from None
-    if not isinstance(data, dict):
-        raise InputError(f"{path}: a tick file must hold a mapping")
-    return data
 
 
 def prepare_tick_for_submit(tick: dict, config_path: Optional[Path]):
@@ -139,7 +127,7 @@ def register(app: typer.Typer) -> None:
         from qar_qiskit.backends.jobs import submit_tick
 
         config_path = (ctx.obj or {}).get("config_path")
-        tick_circuit, values, context = prepare_tick_for_submit(_read_tick_file(tick), config_path)
+        tick_circuit, values, context = prepare_tick_for_submit(read_tick_file(tick), config_path)
         record = submit_tick(tick_circuit, values, backend, shots=shots, store=_store(store),
                              optimization_level=optimization_level, mode=mode, context=context)
         if as_json:

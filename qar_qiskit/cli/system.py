@@ -12,17 +12,33 @@ import yaml
 from qar_qiskit.errors import InputError
 
 
-def _load_tick(path: Path):
-    from qar_qiskit.tick import MarketTick
-
+def read_tick_file(path: Path) -> dict:
+    """A tick file (JSON or YAML mapping) as a dict; InputError naming the file otherwise."""
     try:
-        text = path.read_text(encoding="utf-8")
+        text = path.read_bytes().decode("utf-8")
     except FileNotFoundError:
         raise InputError(f"tick file not found: {path}") from None
+    except IsADirectoryError:
+        raise InputError(f"{path}: is a directory, not a tick file") from None
+    except UnicodeDecodeError:
+        raise InputError(f"{path}: not UTF-8 text") from None
     try:
         data = yaml.safe_load(text)  # JSON is valid YAML
     except yaml.YAMLError:
         raise InputError(f"{path}: not valid JSON/YAML") from None
+    except RecursionError:
+        raise InputError(f"{path}: nested too deeply") from None
+    except (ValueError, OverflowError) as exc:  # e.g. a date such as 2020-02-30
+        raise InputError(f"{path}: invalid value ({' '.join(str(exc).split())})") from None
+    if not isinstance(data, dict):
+        raise InputError(f"{path}: a tick file must hold a mapping of fields")
+    return data
+
+
+def _load_tick(path: Path):
+    from qar_qiskit.tick import MarketTick
+
+    data = read_tick_file(path)
     try:
         return MarketTick.parse(data)
     except InputError as exc:

@@ -282,6 +282,7 @@ class QAR:
         if not isinstance(tick, MarketTick):
             tick = MarketTick.parse(tick)
         with self._lock:
+            self._price_return(tick)  # reject an unusable price before any state changes
             t0 = time.perf_counter()
             timing: dict[str, float] = {}
             returns = self._returns_for(tick, returns_history)
@@ -435,9 +436,19 @@ class QAR:
             timing=dict(timing),
         )
 
+    def _price_return(self, tick: MarketTick) -> float | None:
+        """Log return from the previous decided price; InputError if it is not a finite number."""
+        if self.last_price is None:
+            return None
+        r = math.log(tick.price) - math.log(self.last_price)  # finite for any two positive floats
+        if not math.isfinite(r):
+            raise InputError(f"price: {tick.price!r} after {self.last_price!r} gives no finite log return")
+        return r
+
     def _after_decide(self, tick: MarketTick, decision: Decision) -> None:
-        if self.last_price is not None:
-            self.returns.append(math.log(tick.price / self.last_price))
+        r = self._price_return(tick)
+        if r is not None:
+            self.returns.append(r)
         self.last_price = tick.price
         d = ACTIONS.index(decision.action) + 4 * SIZES.index(decision.size) + 16 * RISKS.index(decision.risk)
         self._pending[decision.decision_id] = _Pending(

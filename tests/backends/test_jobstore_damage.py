@@ -1,10 +1,8 @@
 """A damaged job store is a StateError naming the store file, never a bare exception.
 
 Found by the CLI property tests (tests/cli/test_cli_properties.py::test_jobs), which keep to the
-damage handled today; the cases marked xfail are not handled yet by
-``qar_qiskit/backends/jobs.py`` (``JobStore._read`` validates neither the version nor the
-records, reads text with ``read_text()`` and does not catch ``RecursionError``; ``job_status`` /
-``job_result`` index ``record["status"]`` and ``record["results"]`` unchecked).
+damage first handled; the second set (bad version, binary, malformed records or results, deep
+nesting) was found by those tests and is handled by ``JobStore._read`` now.
 """
 
 from __future__ import annotations
@@ -18,7 +16,6 @@ from qar_qiskit.errors import StateError
 from tests.properties import raises_named
 
 FACTORY = "tests.backends.fake_service:make_service"
-TODO = pytest.mark.xfail(reason="backends/jobs.py: JobStore does not validate the store yet", strict=False)
 
 HANDLED = {
     "not-json": "{not json",
@@ -54,7 +51,6 @@ def test_damaged_store_is_a_state_error(tmp_path, monkeypatch, name):
     _check(tmp_path, monkeypatch, HANDLED[name])
 
 
-@TODO
 @pytest.mark.parametrize("name", sorted(NOT_HANDLED))
 def test_malformed_store_is_a_state_error(tmp_path, monkeypatch, name):
     _check(tmp_path, monkeypatch, NOT_HANDLED[name])

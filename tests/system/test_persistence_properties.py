@@ -241,10 +241,8 @@ test_valid_state_round_trips, test_valid_state_round_trips_slow = variants(
     ci_examples=10)
 
 
-# qar_qiskit/system/qar.py, QAR._after_decide: ``math.log(tick.price / self.last_price)`` overflows
-# to inf for two valid prices (the state then cannot be saved: a bare ValueError from json) or
-# underflows to 0 (decide raises a bare "math domain error"); log(price) - log(last_price) is finite.
-@pytest.mark.xfail(reason="qar.py QAR._after_decide: log of a price ratio overflows", strict=False)
+# Found by the properties: ``math.log(price / last_price)`` overflowed to inf for two valid prices
+# (the state could not be saved) or underflowed to 0; QAR now uses log(price) - log(last_price).
 @pytest.mark.parametrize("first, second", [(1e-300, 1e300), (1e308, 1e-308), (5e-324, 101.0)])
 def test_extreme_price_ratio_keeps_state_saveable(tmp_path, first, second):
     qar = QAR(backend="exact")
