@@ -164,7 +164,7 @@ def run_backtest(
     if start is not None and end is not None and _as_date(start, "start") > _as_date(end, "end"):
         raise InputError(f"start {start} is after end {end}")
     first = max(lo, int(table["warmup"]))
-    if first > lo:
+    if first > lo and first < hi:
         notes.append(f"first {first - lo} day(s) skipped: the features need {table['warmup']} "
                      f"days of history (first decision day {data.dates[first]})")
     days = np.arange(first, hi)  # day t needs t+1 <= hi

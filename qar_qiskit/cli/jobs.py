@@ -148,7 +148,8 @@ def register(app: typer.Typer) -> None:
         if as_json:
             _echo_json({k: record.get(k) for k in ("job_id", "backend", "status", "submitted_at", "shots", "rows")})
         else:
-            typer.echo(f"{record['job_id']}  {record['backend']}  {record['status']}  submitted {record['submitted_at']}")
+            typer.echo(f"{record['job_id']}  {record.get('backend', '?')}  {record['status']}  "
+                       f"submitted {record.get('submitted_at', '?')}")
 
     @app.command("result")
     def result_cmd(

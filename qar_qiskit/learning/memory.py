@@ -111,7 +111,9 @@ class LearningMemory:
         log_w = np.asarray(data["log_weights"], dtype=float)
         if log_w.shape != (4, 4) or not np.all(np.isfinite(log_w)):
             raise InputError("memory.log_weights: expected a finite 4x4 array")
-        mem = cls(float(data["learning_rate"]), prior=np.exp(log_w - log_w.max()))
+        # log-weights are kept as saved: a weight that trails the best by more than ~745 in log
+        # space (a long run of consistent outcomes) is 0 as a float but a valid log-weight
+        mem = cls(float(data["learning_rate"]))
         mem._log_w = log_w
         mem.cumulative_reward = np.asarray(data["cumulative_reward"], dtype=float).reshape(4, 4)
         mem.learner_reward = np.asarray(data["learner_reward"], dtype=float).reshape(4)

@@ -104,7 +104,7 @@ def _matrix(n: int):
 
 
 class _MemoryState(_Strict):
-    learning_rate: float = Field(gt=0)
+    learning_rate: float = Field(gt=0, le=10)  # the bounds of learning.learning_rate
     log_weights: _matrix(4)
     cumulative_reward: _matrix(4)
     learner_reward: _vector(4)
@@ -123,6 +123,13 @@ class _PendingState(_Strict):
     expert_positions: dict[_Expert, float]
     bits: Annotated[list[_Bit], Field(min_length=3, max_length=3)]
     day: StrictStr
+
+    @field_validator("regime_probabilities")
+    @classmethod
+    def _distribution(cls, value: list) -> list:
+        if abs(sum(value) - 1.0) > 1e-6:  # as LearningMemory.update requires
+            raise ValueError(f"probabilities sum to {sum(value)}, not 1")
+        return value
 
     @field_validator("expert_positions")
     @classmethod

@@ -53,5 +53,5 @@ def test_job_store_survives_sigkill(tmp_path):
             done = k  # the next worker continues from what is on disk
     finally:
         server.close()
-    assert done > KILLS // 2
+    assert done >= 10 and in_flight_kills >= 5, (done, in_flight_kills)  # not vacuous
     print(f"job store: {KILLS} kills survived, {in_flight_kills} during an add, {done} records")

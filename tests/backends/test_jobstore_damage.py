@@ -13,7 +13,7 @@ import pytest
 
 from qar_qiskit.backends.jobs import JobStore, job_result, job_status
 from qar_qiskit.errors import StateError
-from tests.properties import raises_named
+from tests.properties import assert_cli_error, raises_named, run_cli
 
 FACTORY = "tests.backends.fake_service:make_service"
 
@@ -24,7 +24,7 @@ HANDLED = {
     "jobs-not-a-mapping": json.dumps({"jobs": [1]}),
     "newer-version": json.dumps({"version": 9, "jobs": {}}),
 }
-NOT_HANDLED = {
+MALFORMED = {
     "version-text": json.dumps({"version": "", "jobs": {}}),
     "version-list": json.dumps({"version": [1], "jobs": {}}),
     "binary": b"\xff\xfe\x00",
@@ -46,11 +46,30 @@ def _check(tmp_path, monkeypatch, content):
     assert path.read_bytes() == before
 
 
+def _check_cli(tmp_path, content):
+    """``qar status`` and ``qar result`` on the damaged store: one line naming the store."""
+    path = tmp_path / "cli-jobs.json"
+    path.write_bytes(content if isinstance(content, bytes) else content.encode())
+    for command in ("status", "result"):
+        code, out, err = run_cli([command, "j1", "--store", str(path)], {"QAR_IBM_SERVICE_FACTORY": FACTORY})
+        assert_cli_error(code, out, err, str(path))
+
+
 @pytest.mark.parametrize("name", sorted(HANDLED))
 def test_damaged_store_is_a_state_error(tmp_path, monkeypatch, name):
     _check(tmp_path, monkeypatch, HANDLED[name])
+    _check_cli(tmp_path, HANDLED[name])
 
 
-@pytest.mark.parametrize("name", sorted(NOT_HANDLED))
+@pytest.mark.parametrize("name", sorted(MALFORMED))
 def test_malformed_store_is_a_state_error(tmp_path, monkeypatch, name):
-    _check(tmp_path, monkeypatch, NOT_HANDLED[name])
+    _check(tmp_path, monkeypatch, MALFORMED[name])
+    _check_cli(tmp_path, MALFORMED[name])
+
+
+def test_finished_record_without_backend_still_shows_its_status(tmp_path):
+    """A record with only ``job_id`` and ``status`` (older stores) prints its status, no traceback."""
+    path = tmp_path / "jobs.json"
+    path.write_text(json.dumps({"jobs": {"j1": {"job_id": "j1", "status": "DONE"}}}))
+    code, out, err = run_cli(["status", "j1", "--store", str(path)], {"QAR_IBM_SERVICE_FACTORY": FACTORY})
+    assert code == 0 and "j1" in out and "DONE" in out and "Traceback" not in err, (code, out, err)

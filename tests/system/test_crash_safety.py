@@ -34,9 +34,10 @@ def test_state_file_survives_sigkill(tmp_path):
                     assert pending == (index, digest), (reports, pending)
                     committed, pending = pending, None
             allowed = {committed, pending} - {None}
-            if not allowed:
-                assert not path.exists(), "a file appeared before any save began"
+            if not path.exists():  # the old state: none yet
+                assert committed is None, "a saved state file disappeared"
                 continue
+            assert allowed, "a file appeared before any save began"
             payload = read_state(path)  # parses, checksum verified, schema known
             found = (payload["tick_index"], _checksum(payload))
             assert found in allowed, (round_no, found, allowed)
@@ -49,7 +50,8 @@ def test_state_file_survives_sigkill(tmp_path):
                     committed = pending  # the next worker continues from what is on disk
     finally:
         server.close()
-    assert committed is not None and committed[0] > KILLS // 2  # the state moved on between kills
+    # not vacuous: the state moved on between kills, and kills landed during saves
+    assert committed is not None and committed[0] >= 10 and in_flight_kills >= 5, (committed, in_flight_kills)
     # leftover temp files of interrupted saves are all that a kill may leave behind
     assert {p.name for p in tmp_path.iterdir() if not p.name.endswith(".tmp")} == {"state.json"}
     print(f"state: {KILLS} kills survived, {in_flight_kills} during a save "
