@@ -49,8 +49,9 @@ from qar_qiskit.backends.base import (
     ExecutionResult,
     as_value_matrix,
     counts_from_pub_result,
-    split_register_counts,
+    register_counts,
 )
+from qar_qiskit.backends.binding import AffineBinding
 from qar_qiskit.errors import BackendError, ConfigError
 
 __all__ = ["AerExecutor", "STATEVECTOR_MAX_QUBITS", "DEFAULT_AER_OPTIONS", "MPS_OPTIONS"]
@@ -168,30 +169,40 @@ class AerExecutor(CachingExecutor):
         if self.engine == "sampler":
             rows = self._run_sampler(prepared.isa, bound, shots, seed, method)
         else:
-            rows = self._run_direct(prepared.isa, bound, shots, seed, method)
+            rows = self._run_direct(prepared.isa, bound, shots, seed, method, prepared.extra.get("affine"))
         run_s = time.perf_counter() - t0
         timing = {"prepare_s": prepare_s, "run_s": run_s, "per_row_s": run_s / len(rows)}
         meta = {"method": method, "seed": seed, "engine": self.engine}
         return [ExecutionResult(counts=c, shots=shots, backend=self.name, timing=dict(timing), metadata=dict(meta)) for c in rows]
 
-    def _run_direct(self, isa, bound: np.ndarray, shots: int, seed, method: str) -> list[dict]:
+    def _post_transpile(self, prepared):
+        prepared.extra["affine"] = AffineBinding.of(prepared.isa)  # once per cached circuit
+        return prepared
+
+    def _run_direct(self, isa, bound: np.ndarray, shots: int, seed, method: str,
+                    affine: AffineBinding | None = None) -> list[dict]:
         sim = self.simulator(method)
         kwargs: dict[str, Any] = {"shots": shots}
         if seed is not None:
             kwargs["seed_simulator"] = int(seed)
         n = bound.shape[0] if isa.num_parameters else 1
+        if isa.num_parameters and affine is not None:
+            # Gate angles as one affine map of the inputs (see backends/binding.py); the template
+            # has plain Parameters, which bind ~20x faster than the transpiled expressions.
+            circuit, angles = affine.template, affine.angles(bound)
+        else:
+            circuit, angles = isa, bound
         if isa.num_parameters and n <= BIND_IN_PYTHON_MAX_ROWS:
             # Measured: one row bound in Python and run is faster than Aer's parameter_binds
             # (see the module docstring); several rows go to Aer in one call.
-            circuits = [isa.assign_parameters(row, inplace=False) for row in bound]
-            result = sim.run(circuits, **kwargs).result()
+            result = sim.run([circuit.assign_parameters(row) for row in angles], **kwargs).result()
         else:
             if isa.num_parameters:
-                kwargs["parameter_binds"] = [{p: bound[:, j] for j, p in enumerate(isa.parameters)}]
-            result = sim.run(isa, **kwargs).result()
+                kwargs["parameter_binds"] = [{p: angles[:, j] for j, p in enumerate(circuit.parameters)}]
+            result = sim.run(circuit, **kwargs).result()
         if not result.success:
             raise BackendError(f"aer: simulation failed: {result.status}")
-        rows = [split_register_counts(result.get_counts(i), isa.cregs) for i in range(n)]
+        rows = [register_counts(result, i, isa) for i in range(n)]
         if not isa.num_parameters and bound.shape[0] > 1:
             rows = rows * bound.shape[0]
         return rows

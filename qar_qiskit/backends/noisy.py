@@ -52,7 +52,7 @@ from qar_qiskit.backends.base import (
     ExecutionResult,
     PreparedCircuit,
     as_value_matrix,
-    split_register_counts,
+    register_counts,
 )
 from qar_qiskit.errors import BackendError, ConfigError
 
@@ -373,8 +373,7 @@ class NoisyAerExecutor(CachingExecutor):
         run_s = time.perf_counter() - t0
         if not result.success:
             raise BackendError(f"{self.name}: simulation failed: {result.status}")
-        rows = [split_register_counts(result.get_counts(i if compact.num_parameters else 0), compact.cregs)
-                for i in range(n)]
+        rows = [register_counts(result, i if compact.num_parameters else 0, compact) for i in range(n)]
         t1 = time.perf_counter()
         mitigated = [entry.mitigate(r, prepared.extra["registers"]) if entry.mitigation != "none" else None for r in rows]
         mit_s = time.perf_counter() - t1
