@@ -244,10 +244,20 @@ class _ActiveSet:
                 import mthree
 
                 mit = mthree.M3Mitigation(self.simulator)
-                with warnings.catch_warnings():
-                    warnings.simplefilter("ignore")
-                    mit.cals_from_system(qubits=list(range(len(active))), shots=cal_shots, async_cal=False)
-                self.mitigator = mit
+                if seed is not None:  # reproducible calibration: mthree runs without a seed
+                    self.simulator.set_options(seed_simulator=int(seed))
+                try:
+                    with warnings.catch_warnings():
+                        warnings.simplefilter("ignore")
+                        mit.cals_from_system(qubits=list(range(len(active))), shots=cal_shots, async_cal=False)
+                finally:
+                    self.simulator.set_options(seed_simulator=None)
+                if mit.faulty_qubits:  # P(1|0) >= P(0|0): mthree's own check; its correction would blow up
+                    self.mitigation = "tensored"
+                    self.mitigation_note = (f"mthree flagged faulty qubits {sorted(mit.faulty_qubits)}; "
+                                            "tensored inversion used")
+                else:
+                    self.mitigator = mit
             except Exception as exc:  # documented fallback
                 self.mitigation = "tensored"
                 self.mitigation_note = f"mthree unavailable ({type(exc).__name__}); tensored inversion used"

@@ -185,6 +185,29 @@ def test_noisy_fake_device_with_mitigation(small_tick, basis_values):
         assert raw > 0.8
 
 
+def test_noisy_mitigation_is_reproducible_with_a_seed(small_tick, basis_values):
+    """Same seed -> same counts and the same mthree calibration (so the same quasi-probabilities)."""
+    runs = [make_executor("aer-noisy:FakeTorino", seed=9).run(small_tick, basis_values[1:], shots=300)[0]
+            for _ in range(2)]
+    assert runs[0].counts == runs[1].counts
+    assert runs[0].mitigated == runs[1].mitigated and runs[0].metadata["mitigation"] == "m3"
+
+
+def test_faulty_qubits_fall_back_to_tensored(small_tick, basis_values, monkeypatch):
+    import mthree
+
+    class Faulty(mthree.M3Mitigation):
+        def cals_from_system(self, *args, **kwargs):
+            super().cals_from_system(*args, **kwargs)
+            self.faulty_qubits = [1]
+
+    monkeypatch.setattr(mthree, "M3Mitigation", Faulty)
+    res = make_executor("aer-noisy:FakeTorino", seed=3).run(small_tick, basis_values[:1], shots=300)[0]
+    assert res.metadata["mitigation"] == "tensored"
+    assert "faulty qubits [1]" in res.metadata["mitigation_note"]
+    assert res.mitigated["market"].get("00", 0) > 0.9
+
+
 def test_tensored_inversion_recovers_distribution():
     rng = np.random.default_rng(1)
     p = [0.05, 0.1]
