@@ -300,11 +300,20 @@ def register_counts(result: Any, index: int, circuit: QuantumCircuit) -> dict[st
     shots = np.fromiter(raw.values(), dtype=np.int64, count=len(raw))
     out: dict[str, dict[str, int]] = {}
     for reg in circuit.cregs:
-        codes = values & 0  # zeros of the keys' dtype
-        for k, bit in enumerate(reg):
-            codes = codes | (((values >> circuit.find_bit(bit).index) & 1) << k)
-        uniq, inverse = np.unique(codes, return_inverse=True)
-        totals = np.bincount(inverse.ravel(), weights=shots, minlength=len(uniq))
+        positions = [circuit.find_bit(bit).index for bit in reg]
+        if positions == list(range(positions[0], positions[0] + reg.size)):  # contiguous: one shift
+            codes = (values >> positions[0]) & ((1 << reg.size) - 1)
+        else:
+            codes = values & 0  # zeros of the keys' dtype
+            for k, pos in enumerate(positions):
+                codes = codes | (((values >> pos) & 1) << k)
+        if reg.size <= 16 and not wide:
+            totals = np.bincount(codes, weights=shots, minlength=1 << reg.size)
+            uniq = np.flatnonzero(totals)
+            totals = totals[uniq]
+        else:
+            uniq, inverse = np.unique(codes, return_inverse=True)
+            totals = np.bincount(inverse.ravel(), weights=shots, minlength=len(uniq))
         out[reg.name] = {format(int(code), f"0{reg.size}b"): int(n) for code, n in zip(uniq, totals)}
     return out
 

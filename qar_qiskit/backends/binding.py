@@ -72,24 +72,20 @@ class AffineBinding:
             return None
         index = {p: j for j, p in enumerate(circuit.parameters)}
         rng = np.random.default_rng(seed)
+        # every parameterized angle: (instruction, position) or None for the global phase, which
+        # transpiling phase gates can make an expression too
+        found_angles = [((i, k), param) for i, ins in enumerate(circuit.data)
+                        for k, param in enumerate(ins.operation.params)]
+        found_angles.append((None, circuit.global_phase))
         rows, offsets, slots = [], [], []
-        for i, ins in enumerate(circuit.data):
-            for k, param in enumerate(ins.operation.params):
-                if isinstance(param, ParameterExpression) and param.parameters:
-                    found = _affine_row(param, index, len(index), rng)
-                    if found is None:
-                        return None
-                    rows.append(found[0])
-                    offsets.append(found[1])
-                    slots.append((i, k))
-        phase = circuit.global_phase  # transpiling phase gates can make it an expression too
-        if isinstance(phase, ParameterExpression) and phase.parameters:
-            found = _affine_row(phase, index, len(index), rng)
-            if found is None:
-                return None
-            rows.append(found[0])
-            offsets.append(found[1])
-            slots.append(None)
+        for slot, param in found_angles:
+            if isinstance(param, ParameterExpression) and param.parameters:
+                found = _affine_row(param, index, len(index), rng)
+                if found is None:
+                    return None
+                rows.append(found[0])
+                offsets.append(found[1])
+                slots.append(slot)
         angles = ParameterVector("angle", len(slots))
         template = circuit.copy_empty_like()
         by_instruction: dict[int, dict[int, Parameter]] = {}

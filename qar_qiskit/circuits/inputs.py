@@ -35,6 +35,13 @@ def _distribution(name: str, value, shape=None, power_of_two: bool = False) -> n
     return arr / np.expand_dims(sums, -1)
 
 
+def _angles(name: str, value) -> np.ndarray:
+    """A finite (4, 3) angle array (size/risk or feedback angles), read-only."""
+    arr = as_float_array(name, value, shape=(4, 3), copy=True)
+    arr.setflags(write=False)
+    return arr
+
+
 def _log2(n: int) -> int:
     return n.bit_length() - 1
 
@@ -84,8 +91,8 @@ class TickInputs:
                 "prospect_probabilities", self.prospect_probabilities, power_of_two=True
             ),
             "hedge_weights": _distribution("hedge_weights", self.hedge_weights, power_of_two=True),
-            "size_risk_angles": as_float_array("size_risk_angles", self.size_risk_angles, shape=(4, 3), copy=True),
-            "feedback_angles": as_float_array("feedback_angles", self.feedback_angles, shape=(4, 3), copy=True),
+            "size_risk_angles": _angles("size_risk_angles", self.size_risk_angles),
+            "feedback_angles": _angles("feedback_angles", self.feedback_angles),
         }
         if fields["prospect_outcomes"].shape != fields["prospect_probabilities"].shape:
             raise InputError(
@@ -100,6 +107,16 @@ class TickInputs:
         for name, arr in fields.items():
             arr.setflags(write=False)
             object.__setattr__(self, name, arr)
+
+    def with_angles(self, size_risk_angles, feedback_angles) -> "TickInputs":
+        """A copy with new ``size_risk_angles`` and ``feedback_angles``; only those two are
+        validated again (the other fields already were), which keeps the per-tick cost down."""
+        out = object.__new__(TickInputs)
+        for name in self.__dataclass_fields__:
+            object.__setattr__(out, name, getattr(self, name))
+        object.__setattr__(out, "size_risk_angles", _angles("size_risk_angles", size_risk_angles))
+        object.__setattr__(out, "feedback_angles", _angles("feedback_angles", feedback_angles))
+        return out
 
     @property
     def n_lmsr(self) -> int:

@@ -12,7 +12,6 @@ several threads may share it; outcomes are applied exactly once.
 
 from __future__ import annotations
 
-import dataclasses
 import hashlib
 import math
 import threading
@@ -248,7 +247,7 @@ class QAR:
         out = expert_outputs(base)  # depends on the distributions only, not on the angles
         beta = size_risk_angles(out["p_up"], out["u"], w_h, self.config.learning.edge_gain)
         delta = feedback_angles(list(self.feedback_history), self.config, beta, memory_w)
-        return dataclasses.replace(base, size_risk_angles=beta, feedback_angles=delta), out
+        return base.with_angles(beta, delta), out
 
     def _regime_phases(self) -> np.ndarray:
         # Phases encode each regime's recent mean outcome (pi/2 * mean sign). They are visible
