@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated, Literal, Optional
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
@@ -224,7 +224,8 @@ class BackendConfig(_Model):
     name: str = "aer"
     shots: int = Field(1024, ge=1, le=1_000_000)
     seed: int = Field(1234, ge=0)
-    optimization_level: int = Field(1, ge=0, le=3)
+    #: None: the backend's own measured default (aer 1, aer-noisy 3, ibm 2; see backends/*.py)
+    optimization_level: Optional[int] = Field(None, ge=0, le=3)
 
     @field_validator("name")
     @classmethod

@@ -34,7 +34,7 @@ class BackendProfile(BaseModel):
     description: str = ""
     shots: int = Field(1024, ge=1)
     seed: int | None = None
-    optimization_level: int = Field(1, ge=0, le=3)
+    optimization_level: int | None = Field(None, ge=0, le=3)  # None: the executor's default
     aer: dict[str, Any] = Field(default_factory=dict)
     method: str = "auto"
     engine: str = "direct"
@@ -49,7 +49,9 @@ class BackendProfile(BaseModel):
     def settings(self) -> dict[str, Any]:
         """Keyword settings for :func:`make_executor` (only the ones the spec's kind uses)."""
         kind = self.name.split(":", 1)[0]
-        common = {"shots": self.shots, "seed": self.seed, "optimization_level": self.optimization_level}
+        common = {"shots": self.shots, "seed": self.seed}
+        if self.optimization_level is not None:
+            common["optimization_level"] = self.optimization_level
         if kind == "aer":
             return {**common, "aer_options": self.aer, "method": self.method, "engine": self.engine}
         if kind == "aer-noisy":

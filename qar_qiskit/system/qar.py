@@ -195,7 +195,9 @@ class QAR:
             from qar_qiskit.backends import make_executor
 
             b = self.config.backend
-            settings = {"shots": b.shots, "seed": b.seed, "optimization_level": b.optimization_level}
+            settings = {"shots": b.shots, "seed": b.seed}
+            if b.optimization_level is not None:
+                settings["optimization_level"] = b.optimization_level
             if b.name.startswith("aer-noisy:"):
                 settings["mitigation"] = "m3" if self.config.performance.error_mitigation else "none"
             self._executor = make_executor(b.name, **settings)
