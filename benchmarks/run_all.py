@@ -59,7 +59,7 @@ FILES = {"circuits": "bench_circuits.py", "decision": "bench_decision.py", "accu
 #: Per-mode settings.
 MODES = {
     "quick": {
-        "decision": {"ticks": 5, "shots": 1024},
+        "decision": {"ticks": 20, "shots": 1024},
         "accuracy": {"per_regime": 2, "shots_list": (256, 1024, 4096, 16384)},
         "backtest": {"start": "2008-01-01", "end": "2008-12-31"},
         "noise": {"per_regime": 1, "shots": 64},

@@ -25,18 +25,19 @@ How it works (and why it is fast enough to use per tick):
    tensor product to the register's empirical distribution.
 
 Method (``method="auto"``): ``density_matrix`` (exact, one pass, then sampling) up to
-:data:`DENSITY_MATRIX_MAX_QUBITS` active qubits; noisy ``statevector`` trajectories with
-``shot_branching_enable=True`` up to :data:`STATEVECTOR_MAX_ACTIVE`; MPS trajectories above.
+:data:`DENSITY_MATRIX_MAX_QUBITS` active qubits; noisy ``statevector`` trajectories up to
+:data:`STATEVECTOR_MAX_ACTIVE`; MPS trajectories above. Aer's shot branching is off: it is
+faster but loses readout errors on |1> in qiskit-aer 0.18.2 (found by this project's tests).
 
 Measured on the composer's 16-qubit tick circuit, FakeTorino, 50 shots, 2 shared cores
 (``benchmarks/bench_execution.py``): transpiled at optimization level 1 it has 265 two-qubit
-gates on 17 active qubits and a warm noisy run took 12 s (one thread); at level 3 (the default
-here) 167 two-qubit gates on 16 qubits, 4.4 s on one thread and 2.4 s on both cores
-(:data:`NOISY_AER_OPTIONS`). MPS trajectories took 150 s (the routed circuit is too entangled for
-MPS) and statevector without shot branching 3.7 s. qiskit-ibm-runtime local mode
-(``Sampler(mode=FakeTorino())``) took 14.8 s for the same level-3 ISA circuit and shots, of which
-~8 s is rebuilding the 133-qubit noise model on every call (done here once per active-qubit set):
-6.2x. The rest is the trajectory simulation itself, the same work on both sides.
+gates on 17 active qubits and a warm noisy run took 12 s; at level 3 (the default here) 167
+two-qubit gates on 16 qubits and 4.1 s on both cores (:data:`NOISY_AER_OPTIONS`); shot branching
+would give 2.4 s but is wrong (above). MPS trajectories took 150 s (the routed circuit is too
+entangled for MPS). qiskit-ibm-runtime local mode (``Sampler(mode=FakeTorino())``) took 14.2 s
+for the same level-3 ISA circuit and shots, of which ~8 s is rebuilding the 133-qubit noise
+model on every call (done here once per active-qubit set): 3.5x. The rest is the trajectory
+simulation itself, the same work on both sides.
 """
 
 from __future__ import annotations
@@ -76,9 +77,8 @@ FAKE_DEVICES: tuple[str, ...] = (
     "FakeSherbrooke", "FakeBrisbane", "FakeKyiv", "FakeOsaka", "FakeQuebec",
 )
 
-#: Aer options of the noisy simulator unless overridden: trajectories are independent shots, so
-#: both cores pay off here (measured 16-qubit tick, 50 shots: 4.4 s on one thread, 2.4 s on two),
-#: unlike the noiseless MPS run (see aer.py).
+#: Aer options of the noisy simulator unless overridden: a 16-qubit statevector is large enough
+#: for Aer's parallel state update to pay off on both cores, unlike the noiseless MPS run (aer.py).
 NOISY_AER_OPTIONS: dict[str, Any] = {"max_parallel_threads": 0, "fusion_enable": True}
 
 DENSITY_MATRIX_MAX_QUBITS = 10
@@ -238,7 +238,10 @@ class _ActiveSet:
         if method == "matrix_product_state":
             opts.setdefault("mps_sample_measure_algorithm", "mps_probabilities")
         if method == "statevector":
-            opts.setdefault("shot_branching_enable", True)  # measured 1.7x faster (see docstring)
+            # Not shot branching, although 1.5x faster: in qiskit-aer 0.18.2 it drops readout errors
+            # on |1> (X then measure on FakeTorino's qubit 29: P(0) 11/40000 with branching,
+            # 486/40000 without, 477/40000 on density_matrix; see tests/backends/test_executors.py).
+            opts.setdefault("shot_branching_enable", False)
         if method != "matrix_product_state":
             opts = {k: v for k, v in opts.items() if not k.startswith("mps_")}
         t0 = time.perf_counter()

@@ -6,6 +6,7 @@ import threading
 
 import numpy as np
 import pytest
+from qiskit.circuit import ClassicalRegister, QuantumCircuit, QuantumRegister
 
 from qar_qiskit.backends import TranspileCache, load_profile, make_executor, make_executor_from_profile
 from qar_qiskit.backends.aer import AerExecutor
@@ -13,6 +14,7 @@ from qar_qiskit.backends.noisy import tensored_readout_inversion
 from qar_qiskit.circuits.composer import compose_tick_circuit
 from qar_qiskit.errors import BackendError, ConfigError, InputError
 from qar_qiskit.plan.allocation import AllocationPlan
+from tests.backends.conftest import SmallTick
 
 
 def expected_row1():
@@ -206,6 +208,32 @@ def test_faulty_qubits_fall_back_to_tensored(small_tick, basis_values, monkeypat
     assert res.metadata["mitigation"] == "tensored"
     assert "faulty qubits [1]" in res.metadata["mitigation_note"]
     assert res.mitigated["market"].get("00", 0) > 0.9
+
+
+def test_noisy_readout_errors_apply_to_ones():
+    """Prepared |1>: each qubit must read 0 at least at its readout error rate p (gate and T1
+    errors only add to it). Aer's shot branching read 0 at ~0.03% instead of p ~ 1% (Aer 0.18.2)."""
+    from qiskit.circuit import ParameterVector
+
+    q = QuantumRegister(4, "q")
+    reg = ClassicalRegister(4, "market")
+    qc = QuantumCircuit(q, reg)
+    theta = ParameterVector("t", 4)
+    for i in range(4):
+        qc.ry(theta[i], i)
+    qc.measure(q, reg)
+    tick = SmallTick(qc, tuple(theta), AllocationPlan(regime="stable"))
+    # statevector trajectories (auto would pick density_matrix for 4 active qubits)
+    ex = make_executor("aer-noisy:FakeTorino", seed=8, mitigation="none", method="statevector")
+    shots = 20000
+    res = ex.run(tick, np.full((1, 4), np.pi), shots=shots)[0]
+    prepared = ex.prepared(tick)[0]
+    entry = ex.active_set(tuple(res.metadata["active_qubits"]))
+    for bit, compact_qubit in enumerate(prepared.extra["registers"]["market"]):
+        p = entry.readout_errors[compact_qubit]
+        zeros = sum(n for key, n in res.counts["market"].items() if key[::-1][bit] == "0")
+        sigma = np.sqrt(shots * p * (1 - p))
+        assert p > 0.001 and zeros >= shots * p - 5 * sigma, (bit, zeros, shots * p)
 
 
 def test_tensored_inversion_recovers_distribution():
