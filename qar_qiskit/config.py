@@ -16,8 +16,8 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from qar_qiskit.errors import ConfigError, QARError
+from qar_qiskit.labels import REGIMES
 
-REGIMES: tuple[str, ...] = ("stable", "trending", "volatile", "crisis")
 
 PosInt = Annotated[int, Field(gt=0)]
 Prob = Annotated[float, Field(ge=0.0, le=1.0)]

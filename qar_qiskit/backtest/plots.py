@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from qar_qiskit.backtest import metrics as M
+from qar_qiskit.labels import ACTIONS
 
 if TYPE_CHECKING:  # pragma: no cover
     from qar_qiskit.backtest.runner import BacktestResult
@@ -15,7 +16,6 @@ if TYPE_CHECKING:  # pragma: no cover
 REGIME_COLORS = {"stable": "#4daf4a", "trending": "#377eb8", "volatile": "#ff7f00",
                  "crisis": "#e41a1c"}
 ACTION_COLORS = {"sell": "#d62728", "hold": "#7f7f7f", "buy": "#2ca02c", "hedge": "#9467bd"}
-ACTIONS = ("sell", "hold", "buy", "hedge")
 
 
 def _pyplot():

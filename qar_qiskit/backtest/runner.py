@@ -38,8 +38,8 @@ from qar_qiskit.analysis.features import feature_table
 from qar_qiskit.backtest import metrics as M
 from qar_qiskit.data.loader import PriceData, _as_date
 from qar_qiskit.errors import InputError
+from qar_qiskit.labels import REGIMES
 
-REGIMES: tuple[str, ...] = ("stable", "trending", "volatile", "crisis")
 
 
 @dataclass

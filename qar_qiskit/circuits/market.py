@@ -25,11 +25,11 @@ from qiskit.circuit import ParameterVector
 
 from qar_qiskit.circuits.encoding import amplitude_angles, amplitude_prep
 from qar_qiskit.errors import InputError
+from qar_qiskit.labels import REGIMES
 
 __all__ = ["REGIMES", "REGIME_CODES", "M0", "M1", "M2", "M3", "market_circuit", "market_parameter_values"]
 
 #: Regime names by index r.
-REGIMES: tuple[str, ...] = ("stable", "trending", "volatile", "crisis")
 #: Little-endian integer code of each regime on the market register (0000, 0011, 0101, 1111).
 REGIME_CODES: tuple[int, ...] = (0b0000, 0b0011, 0b0101, 0b1111)
 M0, M1, M2, M3 = 0, 1, 2, 3

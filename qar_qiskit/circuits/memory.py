@@ -17,10 +17,10 @@ from qiskit import QuantumCircuit
 
 from qar_qiskit.circuits.encoding import controlled_amplitude_angles, controlled_amplitude_prep
 from qar_qiskit.errors import InputError
+from qar_qiskit.labels import EXPERTS
 
 __all__ = ["EXPERTS", "memory_circuit", "memory_parameter_values"]
 
-EXPERTS: tuple[str, ...] = ("lmsr", "prospect", "hedge", "abstain")
 
 
 def memory_circuit() -> QuantumCircuit:

@@ -19,6 +19,7 @@ import numpy as np
 
 from qar_qiskit.classical.prospect import cpt_decision_weights, cpt_value, value_function
 from qar_qiskit.errors import InputError
+from qar_qiskit.labels import ACTIONS, EXPERTS, REGIMES, RISKS, SIZES
 
 __all__ = [
     "ACTIONS",
@@ -39,11 +40,6 @@ __all__ = [
     "component_marginals",
 ]
 
-ACTIONS: tuple[str, ...] = ("sell", "hold", "buy", "hedge")
-SIZES: tuple[str, ...] = ("small", "medium", "large", "max")
-RISKS: tuple[str, ...] = ("conservative", "aggressive")
-EXPERTS: tuple[str, ...] = ("lmsr", "prospect", "hedge", "abstain")
-REGIMES: tuple[str, ...] = ("stable", "trending", "volatile", "crisis")
 #: Market-register codes (m3 m2 m1 m0) 0000, 0011, 0101, 1111 as little-endian integers.
 REGIME_CODES: tuple[int, ...] = (0, 3, 5, 15)
 

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from qar_qiskit.errors import InputError
+from qar_qiskit.labels import REGIMES
 from qar_qiskit.validation import as_distribution, as_float, as_float_array
 
 __all__ = [
@@ -31,7 +32,6 @@ __all__ = [
     "regime_analysis",
 ]
 
-REGIMES = ("stable", "trending", "volatile", "crisis")
 FEATURES = ("volatility", "trend_clarity", "volume_normalized")
 
 #: The seeds' regime definitions: {regime: {feature: (lo, hi)}}.

@@ -7,10 +7,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from qar_qiskit.config import RiskConfig
+from qar_qiskit.labels import ACTIONS, RISKS, SIZES
 
-ACTIONS = ("sell", "hold", "buy", "hedge")
-SIZES = ("small", "medium", "large", "max")
-RISKS = ("conservative", "aggressive")
 
 #: Exposure of each size level, and the factor a conservative risk bit applies.
 SIZE_FRACTION = np.array([0.25, 0.5, 0.75, 1.0])

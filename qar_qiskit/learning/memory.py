@@ -22,8 +22,8 @@ from __future__ import annotations
 import numpy as np
 
 from qar_qiskit.errors import InputError
+from qar_qiskit.labels import EXPERTS
 
-EXPERTS: tuple[str, ...] = ("lmsr", "prospect", "hedge", "abstain")
 
 #: Prior expert weights per regime (ours, not in the seeds): trust the market-price experts in
 #: calm markets, lean on Hedge and abstention in a crisis (seeds: hedge "high_in_crisis").
