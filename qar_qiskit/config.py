@@ -218,6 +218,7 @@ class PerformanceConfig(_Model):
     backend_retries: int = Field(2, ge=0, le=10)
     retry_backoff_s: float = Field(0.2, ge=0, le=60)
     backend_timeout_s: float = Field(600, gt=0)
+    postselect_market: bool = False
 
 
 class BackendConfig(_Model):

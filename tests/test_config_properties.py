@@ -250,8 +250,10 @@ def check_missing_key_is_named(path):
     except ConfigError as exc:
         assert_names(exc, "src: ", _dotted(path))
         assert "Field required" in str(exc)
-    else:  # a field with a default: the default applies
-        assert _get(cfg, path) is not None
+    else:  # a field with a default: the model's default applies
+        parent = _get(cfg, path[:-1]) if len(path) > 1 else cfg
+        field = type(parent).model_fields[path[-1]]
+        assert _get(cfg, path) == field.get_default(call_default_factory=True)
 
 
 test_missing_key_is_named, test_missing_key_is_named_slow = variants(

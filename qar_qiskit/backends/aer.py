@@ -58,6 +58,7 @@ from qar_qiskit.backends.base import (
     ExecutionResult,
     as_value_matrix,
     counts_from_pub_result,
+    kept_shots,
     register_counts,
 )
 from qar_qiskit.backends.binding import AffineBinding
@@ -165,7 +166,7 @@ class AerExecutor(CachingExecutor):
         return self._pass_manager(optimization_level, method).run(circuit)
 
     # -- run ---------------------------------------------------------------------------------
-    def run(self, circuit, parameter_values=None, shots=None, seed=None) -> list[ExecutionResult]:
+    def run(self, circuit, parameter_values=None, shots=None, seed=None, postselect=None) -> list[ExecutionResult]:
         prepared, prepare_s = self.prepared(circuit)
         values = as_value_matrix(parameter_values, prepared.num_input_parameters)
         bound = prepared.bind_matrix(values)
@@ -176,20 +177,23 @@ class AerExecutor(CachingExecutor):
         method = self.method_for(prepared.isa.num_qubits)
         t0 = time.perf_counter()
         if self.engine == "sampler":
-            rows = self._run_sampler(prepared.isa, bound, shots, seed, method)
+            rows = self._run_sampler(prepared.isa, bound, shots, seed, method, postselect)
         else:
-            rows = self._run_direct(prepared.isa, bound, shots, seed, method, prepared.extra.get("affine"))
+            rows = self._run_direct(prepared.isa, bound, shots, seed, method, prepared.extra.get("affine"), postselect)
         run_s = time.perf_counter() - t0
         timing = {"prepare_s": prepare_s, "run_s": run_s, "per_row_s": run_s / len(rows)}
         meta = {"method": method, "seed": seed, "engine": self.engine}
-        return [ExecutionResult(counts=c, shots=shots, backend=self.name, timing=dict(timing), metadata=dict(meta)) for c in rows]
+        if postselect:
+            meta["postselect"] = {k: sorted(int(c) for c in v) for k, v in postselect.items()}
+        return [ExecutionResult(counts=c, shots=shots, backend=self.name, timing=dict(timing),
+                                metadata={**meta, **kept_shots(c, postselect)}) for c in rows]
 
     def _post_transpile(self, prepared):
         prepared.extra["affine"] = AffineBinding.of(prepared.isa)  # once per cached circuit
         return prepared
 
     def _run_direct(self, isa, bound: np.ndarray, shots: int, seed, method: str,
-                    affine: AffineBinding | None = None) -> list[dict]:
+                    affine: AffineBinding | None = None, postselect=None) -> list[dict]:
         sim = self.simulator(method)
         kwargs: dict[str, Any] = {"shots": shots}
         if seed is not None:
@@ -211,12 +215,12 @@ class AerExecutor(CachingExecutor):
             result = sim.run(circuit, **kwargs).result()
         if not result.success:
             raise BackendError(f"aer: simulation failed: {result.status}")
-        rows = [register_counts(result, i, isa) for i in range(n)]
+        rows = [register_counts(result, i, isa, postselect) for i in range(n)]
         if not isa.num_parameters and bound.shape[0] > 1:
             rows = rows * bound.shape[0]
         return rows
 
-    def _run_sampler(self, isa, bound: np.ndarray, shots: int, seed, method: str) -> list[dict]:
+    def _run_sampler(self, isa, bound: np.ndarray, shots: int, seed, method: str, postselect=None) -> list[dict]:
         from qiskit_aer.primitives import SamplerV2
 
         sampler = SamplerV2.from_backend(self.simulator(method), seed=seed)
@@ -225,5 +229,5 @@ class AerExecutor(CachingExecutor):
         names = [r.name for r in isa.cregs]
         n = bound.shape[0]
         if not isa.num_parameters:
-            return [counts_from_pub_result(result, names, 0)] * n
-        return [counts_from_pub_result(result, names, i) for i in range(n)]
+            return [counts_from_pub_result(result, names, 0, postselect)] * n
+        return [counts_from_pub_result(result, names, i, postselect) for i in range(n)]

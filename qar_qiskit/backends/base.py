@@ -29,6 +29,11 @@ from qiskit.circuit import QuantumCircuit
 
 from qar_qiskit.errors import BackendError, InputError
 
+#: ``postselect`` argument of the executors: keep only the shots whose register ``name`` holds
+#: one of the given integer codes (Qiskit order), e.g. ``{"market": (0, 3, 5, 15)}``.
+PostSelect = Mapping[str, Iterable[int]]
+
+
 __all__ = [
     "ExecutionResult",
     "Executor",
@@ -38,6 +43,9 @@ __all__ = [
     "plan_key_of",
     "as_value_matrix",
     "register_counts",
+    "counts_from_codes",
+    "shot_codes",
+    "kept_shots",
 ]
 
 
@@ -158,8 +166,14 @@ class Executor(ABC):
         parameter_values: Any = None,
         shots: int | None = None,
         seed: int | None = None,
+        postselect: PostSelect | None = None,
     ) -> list[ExecutionResult]:
-        """Sample every row of ``parameter_values`` (B×P, in ``circuit.parameters`` order)."""
+        """Sample every row of ``parameter_values`` (B×P, in ``circuit.parameters`` order).
+
+        ``postselect`` keeps only the shots whose registers hold the listed codes (see
+        :func:`counts_from_codes`); the counts then sum to the kept shots, ``shots`` stays the
+        number taken and ``metadata["kept_shots"]`` says how many were kept.
+        """
 
     def describe(self) -> dict[str, Any]:
         """One row of ``qar backends``."""
@@ -204,7 +218,7 @@ class ExactBackend(Executor):
     def prepare(self, tick_circuit, optimization_level=None):
         raise BackendError("backend 'exact' runs no circuit: the pipeline evaluates the exact twin")
 
-    def run(self, circuit, parameter_values=None, shots=None, seed=None):
+    def run(self, circuit, parameter_values=None, shots=None, seed=None, postselect=None):
         raise BackendError("backend 'exact' runs no circuit: the pipeline evaluates the exact twin")
 
     def describe(self) -> dict[str, Any]:
@@ -281,13 +295,58 @@ def as_value_matrix(parameter_values: Any, num_parameters: int) -> np.ndarray:
     return values
 
 
-def register_counts(result: Any, index: int, circuit: QuantumCircuit) -> dict[str, dict[str, int]]:
+def counts_from_codes(codes: Mapping[str, np.ndarray], sizes: Mapping[str, int], weights: np.ndarray,
+                      postselect: PostSelect | None = None) -> dict[str, dict[str, int]]:
+    """Per-register counts from aligned per-outcome register codes, optionally post-selected.
+
+    Args:
+        codes: register name -> integer code of that register in each outcome (aligned arrays:
+            entry ``i`` of every array belongs to the same joint outcome, a shot or a distinct
+            bit string).
+        sizes: register name -> bits.
+        weights: how many shots each outcome stands for (1 per shot, or the count of a key).
+        postselect: keep only outcomes whose registers hold one of the listed codes.
+
+    Returns:
+        ``{register: {bit string: count}}``; every register's counts sum to the kept shots.
+
+    Raises:
+        BackendError: ``postselect`` names a register that was not measured.
+    """
+    weights = np.asarray(weights, dtype=np.int64)
+    if postselect:
+        keep = np.ones(weights.shape, dtype=bool)
+        for name, allowed in postselect.items():
+            if name not in codes:
+                raise BackendError(f"postselect: no classical register {name!r} in the results")
+            keep &= np.isin(codes[name], np.fromiter((int(a) for a in allowed), dtype=np.int64))
+        weights = np.where(keep, weights, 0)
+        if not weights.any():
+            raise BackendError(f"postselect: no shot kept by {dict(postselect)}")
+    out: dict[str, dict[str, int]] = {}
+    for name, code in codes.items():
+        size = int(sizes[name])
+        if size <= 16 and code.dtype != object:
+            totals = np.bincount(code, weights=weights, minlength=1 << size)
+            uniq = np.flatnonzero(totals)
+            totals = totals[uniq]
+        else:
+            uniq, inverse = np.unique(code, return_inverse=True)
+            totals = np.bincount(inverse.ravel(), weights=weights, minlength=len(uniq))
+            uniq, totals = uniq[totals > 0], totals[totals > 0]
+        out[name] = {format(int(c), f"0{size}b"): int(n) for c, n in zip(uniq, totals)}
+    return out
+
+
+def register_counts(result: Any, index: int, circuit: QuantumCircuit,
+                    postselect: PostSelect | None = None) -> dict[str, dict[str, int]]:
     """Per-register counts of experiment ``index`` of an Aer ``Result``.
 
     Reads Aer's raw counts (hexadecimal keys over all classical bits: bit ``j`` of a key is
     ``circuit.clbits[j]``) and marginalises each register with integer shifts and masks. This is
     what ``Result.get_counts`` plus a split of its space-separated keys computes, without the
     per-key string formatting (measured: ~20 ms per 1024-shot tick for ~1000 distinct keys).
+    The keys are joint outcomes, so ``postselect`` (see :func:`counts_from_codes`) is exact.
 
     Returns:
         ``{register name: {bit string (Qiskit order, bit 0 right-most): count}}``.
@@ -298,30 +357,43 @@ def register_counts(result: Any, index: int, circuit: QuantumCircuit) -> dict[st
     wide = circuit.num_clbits > 63
     values = np.array([int(str(k), 16) for k in raw], dtype=object if wide else np.int64)
     shots = np.fromiter(raw.values(), dtype=np.int64, count=len(raw))
-    out: dict[str, dict[str, int]] = {}
+    codes: dict[str, np.ndarray] = {}
     for reg in circuit.cregs:
         positions = [circuit.find_bit(bit).index for bit in reg]
         if positions == list(range(positions[0], positions[0] + reg.size)):  # contiguous: one shift
-            codes = (values >> positions[0]) & ((1 << reg.size) - 1)
+            codes[reg.name] = (values >> positions[0]) & ((1 << reg.size) - 1)
         else:
-            codes = values & 0  # zeros of the keys' dtype
+            code = values & 0  # zeros of the keys' dtype
             for k, pos in enumerate(positions):
-                codes = codes | (((values >> pos) & 1) << k)
-        if reg.size <= 16 and not wide:
-            totals = np.bincount(codes, weights=shots, minlength=1 << reg.size)
-            uniq = np.flatnonzero(totals)
-            totals = totals[uniq]
-        else:
-            uniq, inverse = np.unique(codes, return_inverse=True)
-            totals = np.bincount(inverse.ravel(), weights=shots, minlength=len(uniq))
-        out[reg.name] = {format(int(code), f"0{reg.size}b"): int(n) for code, n in zip(uniq, totals)}
-    return out
+                code = code | (((values >> pos) & 1) << k)
+            codes[reg.name] = code
+    return counts_from_codes(codes, {r.name: r.size for r in circuit.cregs}, shots, postselect)
 
 
-def counts_from_pub_result(pub_result: Any, register_names: Iterable[str], index: int) -> dict[str, dict[str, int]]:
-    """Per-register counts of row ``index`` from a SamplerV2 pub result (BitArray per register)."""
+def kept_shots(counts: Mapping[str, Mapping[str, int]], postselect: PostSelect | None) -> dict[str, int]:
+    """``{"kept_shots": n}`` for a post-selected row's metadata (empty without post-selection)."""
+    if not postselect or not counts:
+        return {}
+    return {"kept_shots": int(sum(next(iter(counts.values())).values()))}
+
+
+def shot_codes(bits: np.ndarray) -> np.ndarray:
+    """``(shots, bits)`` booleans, bit 0 first -> one integer code per shot."""
+    bits = np.asarray(bits, dtype=bool)
+    if bits.shape[-1] > 62:
+        return np.array([sum(1 << k for k, b in enumerate(row) if b) for row in bits], dtype=object)
+    return bits.astype(np.int64) @ (np.int64(1) << np.arange(bits.shape[-1], dtype=np.int64))
+
+
+def counts_from_pub_result(pub_result: Any, register_names: Iterable[str], index: int,
+                           postselect: PostSelect | None = None) -> dict[str, dict[str, int]]:
+    """Per-register counts of row ``index`` from a SamplerV2 pub result (BitArray per register).
+
+    The BitArrays hold one entry per shot in the same order for every register, so
+    ``postselect`` (see :func:`counts_from_codes`) is exact.
+    """
     data = pub_result.data
-    out = {}
+    codes, sizes = {}, {}
     for name in register_names:
         bit_array = getattr(data, name, None)
         if bit_array is None:
@@ -329,11 +401,12 @@ def counts_from_pub_result(pub_result: Any, register_names: Iterable[str], index
                 bit_array = data[name]
             except (KeyError, TypeError):
                 raise BackendError(f"result has no classical register {name!r}") from None
-        if bit_array.ndim == 0:
-            out[name] = {k: int(v) for k, v in bit_array.get_counts().items()}
-        else:
-            out[name] = {k: int(v) for k, v in bit_array.get_counts(index).items()}
-    return out
+        if bit_array.ndim:
+            bit_array = bit_array[index]
+        codes[name] = shot_codes(bit_array.to_bool_array(order="little"))
+        sizes[name] = bit_array.num_bits
+    weights = np.ones(len(next(iter(codes.values()))) if codes else 0, dtype=np.int64)
+    return counts_from_codes(codes, sizes, weights, postselect)
 
 
 def timed(fn, *args, **kwargs):

@@ -39,9 +39,13 @@ from qiskit.transpiler import generate_preset_pass_manager
 from qar_qiskit.backends.base import (
     CachingExecutor,
     ExecutionResult,
-    as_value_matrix,
-    counts_from_pub_result,
+    PostSelect,
     _is_dynamic,
+    as_value_matrix,
+    counts_from_codes,
+    counts_from_pub_result,
+    kept_shots,
+    shot_codes,
 )
 from qar_qiskit.errors import BackendError, ConfigError, JobError
 
@@ -157,30 +161,31 @@ def _is_local_backend(backend) -> bool:
         return False
 
 
-def counts_from_job_result(result: Any, register_names: list[str], rows: int) -> list[dict[str, dict[str, int]]]:
+def counts_from_job_result(result: Any, register_names: list[str], rows: int,
+                           postselect: PostSelect | None = None) -> list[dict[str, dict[str, int]]]:
     """Per-row, per-register counts from a sampler job's result.
 
     Accepts a ``PrimitiveResult`` of SamplerV2 pub results (the normal case) or an executor
     ``QuantumProgramResult`` whose items map register names to boolean arrays
-    ``(..., shots, bits)``, little-endian bits.
+    ``(..., shots, bits)``, little-endian bits. Both are per shot, so ``postselect`` is exact.
     """
     try:
         first = result[0]
     except Exception:
         raise BackendError(f"malformed sampler result: {type(result).__name__}") from None
     if hasattr(first, "data") and not isinstance(getattr(first, "data"), (list, tuple)):
-        return [counts_from_pub_result(first, register_names, i) for i in range(rows)]
+        return [counts_from_pub_result(first, register_names, i, postselect) for i in range(rows)]
     data = getattr(first, "result", None) or getattr(first, "data", None) or first
-    out: list[dict[str, dict[str, int]]] = [dict() for _ in range(rows)]
+    arrays = {}
     for name in register_names:
         arr = np.asarray(data[name], dtype=bool)
-        arr = arr.reshape((-1,) + arr.shape[-2:])
-        for i in range(rows):
-            counts: dict[str, int] = {}
-            for shot in arr[i if arr.shape[0] > 1 else 0]:
-                key = "".join("1" if b else "0" for b in shot[::-1])
-                counts[key] = counts.get(key, 0) + 1
-            out[i][name] = counts
+        arrays[name] = arr.reshape((-1,) + arr.shape[-2:])
+    out = []
+    for i in range(rows):
+        codes = {name: shot_codes(arr[i if arr.shape[0] > 1 else 0]) for name, arr in arrays.items()}
+        sizes = {name: arr.shape[-1] for name, arr in arrays.items()}
+        weights = np.ones(len(next(iter(codes.values()))) if codes else 0, dtype=np.int64)
+        out.append(counts_from_codes(codes, sizes, weights, postselect))
     return out
 
 
@@ -326,20 +331,23 @@ class IBMExecutor(CachingExecutor):
         }
         return job, info
 
-    def results_from_job(self, job, info: dict, timeout_s: float | None = None) -> list[ExecutionResult]:
+    def results_from_job(self, job, info: dict, timeout_s: float | None = None,
+                         postselect: PostSelect | None = None) -> list[ExecutionResult]:
         t0 = time.perf_counter()
         result = wait_for_result(job, timeout_s if timeout_s is not None else self.timeout_s)
         wait_s = time.perf_counter() - t0
-        rows = counts_from_job_result(result, info["registers"], info["rows"])
+        rows = counts_from_job_result(result, info["registers"], info["rows"], postselect)
         job_id = _job_id(job)
         timing = {"prepare_s": info["prepare_s"], "run_s": wait_s, "per_row_s": wait_s / max(1, info["rows"])}
         meta = {"sampler": info["sampler"], "local": info["local"], "seed": info["seed"], "mode": self.mode}
+        if postselect:
+            meta["postselect"] = {k: sorted(int(c) for c in v) for k, v in postselect.items()}
         return [ExecutionResult(counts=c, shots=info["shots"], backend=self.name, timing=dict(timing), job_id=job_id,
-                                metadata=dict(meta)) for c in rows]
+                                metadata={**meta, **kept_shots(c, postselect)}) for c in rows]
 
-    def run(self, circuit, parameter_values=None, shots=None, seed=None) -> list[ExecutionResult]:
+    def run(self, circuit, parameter_values=None, shots=None, seed=None, postselect=None) -> list[ExecutionResult]:
         job, info = self.submit(circuit, parameter_values, shots, seed)
-        return self.results_from_job(job, info)
+        return self.results_from_job(job, info, postselect=postselect)
 
     def close(self) -> None:
         if self._mode_obj is not None:

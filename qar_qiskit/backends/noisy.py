@@ -57,6 +57,7 @@ from qar_qiskit.backends.base import (
     ExecutionResult,
     PreparedCircuit,
     as_value_matrix,
+    kept_shots,
     register_counts,
 )
 from qar_qiskit.errors import BackendError, ConfigError
@@ -374,7 +375,9 @@ class NoisyAerExecutor(CachingExecutor):
                 self._active_sets[active] = entry
             return entry
 
-    def run(self, circuit, parameter_values=None, shots=None, seed=None) -> list[ExecutionResult]:
+    def run(self, circuit, parameter_values=None, shots=None, seed=None, postselect=None) -> list[ExecutionResult]:
+        """See :meth:`Executor.run`. With ``postselect``, readout mitigation corrects the kept
+        shots' register counts: an approximation, since the selection itself saw readout errors."""
         prepared, prepare_s = self.prepared(circuit)
         values = as_value_matrix(parameter_values, prepared.num_input_parameters)
         bound = prepared.bind_matrix(values)
@@ -393,7 +396,7 @@ class NoisyAerExecutor(CachingExecutor):
         run_s = time.perf_counter() - t0
         if not result.success:
             raise BackendError(f"{self.name}: simulation failed: {result.status}")
-        rows = [register_counts(result, i if compact.num_parameters else 0, compact) for i in range(n)]
+        rows = [register_counts(result, i if compact.num_parameters else 0, compact, postselect) for i in range(n)]
         t1 = time.perf_counter()
         mitigated = [entry.mitigate(r, prepared.extra["registers"]) if entry.mitigation != "none" else None for r in rows]
         mit_s = time.perf_counter() - t1
@@ -406,7 +409,10 @@ class NoisyAerExecutor(CachingExecutor):
         }
         if entry.mitigation_note:
             meta["mitigation_note"] = entry.mitigation_note
+        if postselect:
+            meta["postselect"] = {k: sorted(int(c) for c in v) for k, v in postselect.items()}
         return [
-            ExecutionResult(counts=c, shots=shots, backend=self.name, timing=dict(timing), mitigated=m, metadata=dict(meta))
+            ExecutionResult(counts=c, shots=shots, backend=self.name, timing=dict(timing), mitigated=m,
+                            metadata={**meta, **kept_shots(c, postselect)})
             for c, m in zip(rows, mitigated)
         ]

@@ -12,13 +12,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from qar_qiskit.circuits.market import REGIME_CODES as _REGIME_CODES
 from qar_qiskit.errors import BackendError
 from qar_qiskit.plan.allocation import COMPONENTS, AllocationPlan
 
 __all__ = ["Readout", "read_counts", "counts_to_distribution"]
-
-#: Valid market codes (stable 0000, trending 0011, volatile 0101, crisis 1111).
-_REGIME_CODES = (0, 3, 5, 15)
 
 
 def counts_to_distribution(counts: dict[str, int], n_bits: int, name: str = "counts") -> tuple[np.ndarray, int]:

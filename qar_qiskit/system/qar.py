@@ -12,6 +12,7 @@ several threads may share it; outcomes are applied exactly once.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import math
 import threading
@@ -341,6 +342,7 @@ class QAR:
         if executor.is_exact:
             return None, None, None, "exact", None
         from qar_qiskit.circuits.composer import compose_tick_circuit
+        from qar_qiskit.circuits.market import REGIME_CODES
         from qar_qiskit.circuits.reader import read_counts
 
         t = time.perf_counter()
@@ -349,12 +351,17 @@ class QAR:
         timing["bind_s"] = time.perf_counter() - t
         perf = self.config.performance
 
+        extra = {"postselect": {"market": REGIME_CODES}} if perf.postselect_market else {}
+
         def attempt():
             t0 = time.perf_counter()
             result = _call_with_timeout(executor.run, perf.backend_timeout_s, tick_circuit, values,
-                                        shots=self.config.backend.shots, seed=seed)[0]
+                                        shots=self.config.backend.shots, seed=seed, **extra)[0]
             t1 = time.perf_counter()
             readout = read_counts(plan, result.counts)
+            if extra:  # the invalid-code rate before the selection, as the decision reports it
+                kept = result.metadata.get("kept_shots", result.shots)
+                readout = dataclasses.replace(readout, invalid_regime_rate=1.0 - kept / result.shots)
             t2 = time.perf_counter()
             return result, readout, t1 - t0, t2 - t1
 

@@ -190,3 +190,39 @@ def test_decide_and_record_outcome_from_threads():
     assert len(qar.feedback_history) == 12 and not qar._pending
     stats = qar.executor.cache_stats()
     assert stats["misses"] == stats["size"] <= 4
+
+
+class SpyExecutor:
+    """Wraps a real executor; records the keyword arguments and can report dropped shots."""
+
+    def __init__(self, inner, dropped: int = 0):
+        self.inner, self.dropped, self.kwargs = inner, dropped, []
+        self.name, self.is_exact = inner.name, False
+
+    def run(self, *args, **kwargs):
+        self.kwargs.append(kwargs)
+        results = self.inner.run(*args, **kwargs)
+        if self.dropped:
+            results[0].metadata["kept_shots"] = results[0].shots - self.dropped
+        return results
+
+    def circuit_metrics(self, tick_circuit):
+        return self.inner.circuit_metrics(tick_circuit)
+
+
+def test_postselect_market_reaches_the_executor_and_reports_the_invalid_rate(uptrend_returns):
+    tick = MarketTick(price=100.0, volatility=0.12, trend_clarity=0.85)
+    decisions = {}
+    for on in (False, True):
+        spy = SpyExecutor(make_executor("aer", seed=1))
+        config = load_config(overrides={"performance": {"postselect_market": on}})
+        decisions[on] = QAR(config, shots=512, executor=spy).decide(tick, returns_history=uptrend_returns)
+        assert ("postselect" in spy.kwargs[0]) is on
+    assert spy.kwargs[0]["postselect"] == {"market": (0, 3, 5, 15)}
+    # noiseless: every market code is valid, so the selection keeps every shot and changes nothing
+    assert decisions[True].distribution == decisions[False].distribution
+    assert decisions[True].regime.invalid_code_rate == 0.0
+    spy = SpyExecutor(make_executor("aer", seed=1), dropped=64)
+    config = load_config(overrides={"performance": {"postselect_market": True}})
+    d = QAR(config, shots=512, executor=spy).decide(tick, returns_history=uptrend_returns)
+    assert d.regime.invalid_code_rate == pytest.approx(64 / 512)

@@ -1,0 +1,89 @@
+"""Post-selection on a register's codes: exact on joint outcomes, on every executor."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from qiskit.circuit import ClassicalRegister, Parameter, QuantumCircuit, QuantumRegister
+
+from qar_qiskit.backends import make_executor
+from qar_qiskit.backends.base import counts_from_codes
+from qar_qiskit.errors import BackendError
+from qar_qiskit.plan.allocation import AllocationPlan
+from tests.backends.conftest import SmallTick
+from tests.backends.fake_service import FakeService
+
+SHOTS = 4000
+
+
+def _copies() -> SmallTick:
+    """q0 in RY(t)|0>, copied onto q1 (market = q1 q0) and q2 (decision).
+
+    Market reads 00 or 11 with P(11) = sin^2(t/2); the decision bit equals q0. Keeping only
+    market = 11 must leave decision = 1 on every kept shot; without selection P(1) = sin^2(t/2).
+    """
+    q = QuantumRegister(3, "q")
+    market, decision = ClassicalRegister(2, "market"), ClassicalRegister(1, "decision")
+    qc = QuantumCircuit(q, market, decision)
+    t = Parameter("t")
+    qc.ry(t, 0)
+    qc.cx(0, 1)
+    qc.cx(0, 2)
+    qc.measure([0, 1], market)
+    qc.measure(2, decision)
+    return SmallTick(qc, (t,), AllocationPlan(regime="stable"))
+
+
+def _check(res, p_keep: float, exact: bool):
+    kept = res.metadata["kept_shots"]
+    sigma = np.sqrt(SHOTS * p_keep * (1 - p_keep))
+    assert abs(kept - SHOTS * p_keep) < 5 * sigma + (0.05 * SHOTS if not exact else 0)
+    assert res.shots == SHOTS and res.metadata["postselect"] == {"market": [3]}
+    assert sum(res.counts["market"].values()) == sum(res.counts["decision"].values()) == kept
+    assert set(res.counts["market"]) == {"11"}
+    if exact:
+        assert res.counts["decision"] == {"1": kept}
+    else:  # device noise: mostly 1
+        assert res.counts["decision"].get("1", 0) / kept > 0.9
+
+
+THETA = 2 * np.arcsin(np.sqrt(0.3))  # P(market = 11) = 0.3
+
+
+@pytest.mark.parametrize("engine", ["direct", "sampler"])
+def test_aer(engine):
+    res = make_executor("aer", seed=1, engine=engine).run(_copies(), [[THETA]], shots=SHOTS,
+                                                          postselect={"market": [3]})[0]
+    _check(res, 0.3, exact=True)
+
+
+def test_aer_without_postselect_keeps_everything():
+    res = make_executor("aer", seed=1).run(_copies(), [[THETA]], shots=SHOTS)[0]
+    assert "kept_shots" not in res.metadata and sum(res.counts["decision"].values()) == SHOTS
+    p1 = res.counts["decision"].get("1", 0) / SHOTS
+    assert abs(p1 - 0.3) < 5 * np.sqrt(0.3 * 0.7 / SHOTS)
+
+
+def test_aer_noisy():
+    res = make_executor("aer-noisy:FakeTorino", seed=2, mitigation="none").run(
+        _copies(), [[THETA]], shots=SHOTS, postselect={"market": [3]})[0]
+    _check(res, 0.3, exact=False)
+
+
+def test_ibm_local_mode():
+    ex = make_executor("ibm:fake_torino", service=FakeService(), seed=3)
+    res = ex.run(_copies(), [[THETA]], shots=SHOTS, postselect={"market": [3]})[0]
+    _check(res, 0.3, exact=False)
+
+
+def test_counts_from_codes_selects_joint_outcomes():
+    codes = {"a": np.array([0, 1, 1, 2]), "b": np.array([1, 0, 1, 1])}
+    weights = np.array([5, 3, 2, 7])
+    out = counts_from_codes(codes, {"a": 2, "b": 1}, weights, {"a": [1, 2]})
+    assert out == {"a": {"01": 5, "10": 7}, "b": {"0": 3, "1": 9}}
+    assert counts_from_codes(codes, {"a": 2, "b": 1}, weights) == {"a": {"00": 5, "01": 5, "10": 7},
+                                                                   "b": {"0": 3, "1": 14}}
+    with pytest.raises(BackendError, match="no shot kept"):
+        counts_from_codes(codes, {"a": 2, "b": 1}, weights, {"a": [3]})
+    with pytest.raises(BackendError, match="no classical register 'c'"):
+        counts_from_codes(codes, {"a": 2, "b": 1}, weights, {"c": [0]})
