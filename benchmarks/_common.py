@@ -20,9 +20,8 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-REGIMES: tuple[str, ...] = ("stable", "trending", "volatile", "crisis")
-#: Valid market-register codes (little-endian integers): stable, trending, volatile, crisis.
-REGIME_CODES: tuple[int, ...] = (0, 3, 5, 15)
+from qar_qiskit.circuits.market import REGIME_CODES  # noqa: E402  (valid market-register codes)
+from qar_qiskit.labels import REGIMES  # noqa: E402
 TRADING_DAYS = 252
 
 

@@ -42,8 +42,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _common import (REGIME_CODES, REGIMES, expected_tvd, finite_json, finite_mean, machine_info,  # noqa: E402
                      nearest_probability, quasi_vector, resolvable, seeded_ticks, tvd)
 
-VARIANTS = ("aer", "noisy_raw", "noisy_mitigated", "noisy_mitigated_projected")
+VARIANTS = ("aer", "noisy_raw", "noisy_postselected", "noisy_mitigated", "noisy_mitigated_projected")
 LABELS = {"aer": "noiseless Aer", "noisy_raw": "noisy, raw counts",
+          "noisy_postselected": "noisy, market post-selected (same shots as raw)",
           "noisy_mitigated": "noisy, mitigated (quasi-probabilities)",
           "noisy_mitigated_projected": "noisy, mitigated, projected to probabilities"}
 
@@ -100,7 +101,7 @@ def measure(per_regime: int = 1, shots: int = 128, device: str = "FakeTorino", p
         t0 = time.perf_counter()
         ideal = noiseless.run(tc, values, shots=shots, seed=seed)
         aer_s = time.perf_counter() - t0
-        noisy_results = []
+        noisy_results, selected = [], []
         noisy_s = 0.0
         with warnings.catch_warnings(record=True) as wlist:
             warnings.simplefilter("always")
@@ -108,6 +109,9 @@ def measure(per_regime: int = 1, shots: int = 128, device: str = "FakeTorino", p
                 t0 = time.perf_counter()
                 noisy_results.append(noisy.run(tc, values[j:j + 1], shots=shots, seed=seed + j)[0])
                 noisy_s += time.perf_counter() - t0
+                # the same seed gives the same shots: the raw run's shots with invalid market codes dropped
+                selected.append(noisy.run(tc, values[j:j + 1], shots=shots, seed=seed + j,
+                                          postselect={"market": REGIME_CODES})[0])
                 bar.update(1)
         caught += sorted({str(w.message) for w in wlist if not issubclass(w.category, DeprecationWarning)})
         meta = noisy_results[0].metadata
@@ -117,7 +121,7 @@ def measure(per_regime: int = 1, shots: int = 128, device: str = "FakeTorino", p
                          "noisy_first_call_s": noisy_results[0].timing.get("prepare_s", 0.0) + noisy_results[0].timing.get("run_s", 0.0),
                          "noisy_run_s_per_tick": float(np.mean([r.timing.get("run_s", np.nan) for r in noisy_results])),
                          "noisy_wall_s": noisy_s, "aer_wall_s": aer_s}
-        for st, inp, r_ideal, r_noisy in zip(group, inputs, ideal, noisy_results):
+        for st, inp, r_ideal, r_noisy, r_sel in zip(group, inputs, ideal, noisy_results, selected):
             exact = decision_distribution(inp)
             top = int(np.argmax(exact))
             ro_ideal = read_counts(p, r_ideal.counts)
@@ -125,6 +129,9 @@ def measure(per_regime: int = 1, shots: int = 128, device: str = "FakeTorino", p
             dists = {"aer": ro_ideal.decision, "noisy_raw": ro_noisy.decision}
             invalid = {"aer": ro_ideal.invalid_regime_rate, "noisy_raw": ro_noisy.invalid_regime_rate}
             market_l1 = {"aer": 1.0, "noisy_raw": 1.0}
+            dists["noisy_postselected"] = read_counts(p, r_sel.counts).decision
+            invalid["noisy_postselected"] = 0.0  # by construction; the dropped share is the raw rate
+            market_l1["noisy_postselected"] = 1.0
             if r_noisy.mitigated is not None:
                 market_q = quasi_vector(r_noisy.mitigated["market"], 4)
                 dists["noisy_mitigated"] = quasi_vector(r_noisy.mitigated["decision"], p.sizes()["decision"])
