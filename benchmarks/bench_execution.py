@@ -117,7 +117,14 @@ def executor_vs_raw(repeats: int, shots: int) -> dict:
     return res
 
 
-def noisy(shots: int, quick: bool) -> dict:
+def noisy(shots: int, quick: bool, shot_counts: list[int]) -> dict:
+    """aer-noisy:FakeTorino warm ticks vs qiskit-ibm-runtime local mode, same ISA circuit and shots.
+
+    Per shot count, interleaved in one run: our executor as configured (statevector trajectories
+    with Aer's shot branching, readout errors applied to the sampled outcomes), the same executor
+    without shot branching (what it did before: every shot simulated from the start), and local
+    mode (``Sampler(mode=FakeTorino())``, which builds the 133-qubit noise model on each call).
+    """
     from qiskit_ibm_runtime.executor_sampler import Sampler
     from qiskit_ibm_runtime.fake_provider import FakeTorino
 
@@ -129,18 +136,35 @@ def noisy(shots: int, quick: bool) -> dict:
     r = ex.run(tc, v, shots=shots)
     res["ours_cold_s"] = time.perf_counter() - t0
     print("noisy: ours cold", res["ours_cold_s"], r[0].metadata["method"], len(r[0].metadata["active_qubits"]), flush=True)
-    res["ours_warm_s"] = med(lambda: ex.run(tc, v, shots=shots), 3, warmup=0) / 1000
-    print("noisy: ours warm", res["ours_warm_s"], flush=True)
     res["ours_method"] = r[0].metadata["method"]
+    res["ours_readout"] = r[0].metadata["readout"]
     res["ours_active_qubits"] = len(r[0].metadata["active_qubits"])
+    no_branching = NoisyAerExecutor("FakeTorino", seed=1, mitigation="m3", aer_options={"shot_branching_enable": False})
+    no_branching.run(tc, v, shots=shots)
     isa, cols = ex.prepare(tc), ex.prepared(tc)[0]
     bound = cols.bind_matrix(v)
-    fake = FakeTorino()
-    sampler = Sampler(mode=fake, options={"default_shots": shots, "simulator": {"seed_simulator": 1}})
-    t0 = time.perf_counter()
-    sampler.run([(isa, bound, shots)]).result()
-    res["runtime_local_mode_s"] = time.perf_counter() - t0
-    res["speedup_warm_vs_local_mode"] = res["runtime_local_mode_s"] / res["ours_warm_s"]
+    rows = []
+    for n in shot_counts:
+        repeats = 3 if n <= 200 else 1
+
+        def local_mode():
+            sampler = Sampler(mode=FakeTorino(), options={"default_shots": n, "simulator": {"seed_simulator": 1}})
+            sampler.run([(isa, bound, n)]).result()
+
+        row = {"shots": n,
+               "ours_warm_s": med(lambda: ex.run(tc, v, shots=n), repeats, warmup=0) / 1000,
+               "ours_no_branching_s": med(lambda: no_branching.run(tc, v, shots=n), repeats, warmup=0) / 1000,
+               "runtime_local_mode_s": med(local_mode, 1 if n > 200 else 2, warmup=0) / 1000}
+        row["speedup_vs_local_mode"] = row["runtime_local_mode_s"] / row["ours_warm_s"]
+        row["speedup_vs_no_branching"] = row["ours_no_branching_s"] / row["ours_warm_s"]
+        row = {k: (round(x, 3) if isinstance(x, float) else x) for k, x in row.items()}
+        print("noisy", row, flush=True)
+        rows.append(row)
+    res["by_shots"] = rows
+    first = next((row for row in rows if row["shots"] == shots), rows[0])
+    res["ours_warm_s"] = first["ours_warm_s"]
+    res["runtime_local_mode_s"] = first["runtime_local_mode_s"]
+    res["speedup_warm_vs_local_mode"] = first["speedup_vs_local_mode"]
     if not quick:
         tc24 = tick_circuit_for(FULL)
         v24 = values(tc24, 1)
@@ -151,7 +175,7 @@ def noisy(shots: int, quick: bool) -> dict:
         res["ours_24q_warm_s"] = med(lambda: ex.run(tc24, v24, shots=s24), 1, warmup=0) / 1000
         res["ours_24q_shots"] = s24
         res["ours_24q_method"] = r[0].metadata["method"]
-    res = {k: (round(v, 3) if isinstance(v, float) else v) for k, v in res.items()}
+    res = {k: (round(x, 3) if isinstance(x, float) else x) for k, x in res.items()}
     print("noisy", res, flush=True)
     return res
 
@@ -165,7 +189,13 @@ def markdown(report: dict) -> str:
     lines += ["", "## Executor vs raw Aer (24-qubit tick, ms)", ""]
     lines += [f"- {k}: {v}" for k, v in report["executor"].items()]
     lines += ["", "## Noisy (FakeTorino)", ""]
-    lines += [f"- {k}: {v}" for k, v in report["noisy"].items()]
+    lines += [f"- {k}: {v}" for k, v in report["noisy"].items() if k != "by_shots"]
+    if report["noisy"].get("by_shots"):
+        lines += ["", "| shots | ours warm s | ours, no shot branching s | runtime local mode s | local / ours | no branching / ours |",
+                  "|---:|---:|---:|---:|---:|---:|"]
+        for r in report["noisy"]["by_shots"]:
+            lines.append(f"| {r['shots']} | {r['ours_warm_s']} | {r['ours_no_branching_s']} | {r['runtime_local_mode_s']} "
+                         f"| {r['speedup_vs_local_mode']:.1f}x | {r['speedup_vs_no_branching']:.1f}x |")
     return "\n".join(lines) + "\n"
 
 
@@ -175,6 +205,8 @@ def main() -> None:
     ap.add_argument("--repeats", type=int, default=7)
     ap.add_argument("--shots", type=int, default=1000)
     ap.add_argument("--noisy-shots", type=int, default=200)
+    ap.add_argument("--noisy-shot-counts", default="50,200,1000",
+                    help="comma list of shot counts for the noisy-vs-local-mode table")
     ap.add_argument("--quick", action="store_true", help="fewer repeats, skip the 24-qubit noisy run")
     ap.add_argument("--skip", default="", help="comma list of sections to skip: grid,executor,noisy")
     args = ap.parse_args()
@@ -186,7 +218,7 @@ def main() -> None:
         "tick_circuit": type(tick_circuit_for(FULL)).__name__,
         "aer_grid": [] if "grid" in skip else aer_grid(repeats, args.shots),
         "executor": {} if "executor" in skip else executor_vs_raw(repeats, args.shots),
-        "noisy": {} if "noisy" in skip else noisy(args.noisy_shots, args.quick),
+        "noisy": {} if "noisy" in skip else noisy(args.noisy_shots, args.quick, [int(x) for x in args.noisy_shot_counts.split(",") if x]),
     }
     args.out.mkdir(parents=True, exist_ok=True)
     (args.out / "bench_execution.json").write_text(json.dumps(report, indent=1))

@@ -26,18 +26,26 @@ How it works (and why it is fast enough to use per tick):
 
 Method (``method="auto"``): ``density_matrix`` (exact, one pass, then sampling) up to
 :data:`DENSITY_MATRIX_MAX_QUBITS` active qubits; noisy ``statevector`` trajectories up to
-:data:`STATEVECTOR_MAX_ACTIVE`; MPS trajectories above. Aer's shot branching is off: it is
-faster but loses readout errors on |1> in qiskit-aer 0.18.2 (found by this project's tests).
+:data:`STATEVECTOR_MAX_ACTIVE`; MPS trajectories above.
 
-Measured on the composer's 16-qubit tick circuit, FakeTorino, 50 shots, 2 shared cores
-(``benchmarks/bench_execution.py``): transpiled at optimization level 1 it has 265 two-qubit
-gates on 17 active qubits and a warm noisy run took 12 s; at level 3 (the default here) 167
-two-qubit gates on 16 qubits and 4.1 s on both cores (:data:`NOISY_AER_OPTIONS`); shot branching
-would give 2.4 s but is wrong (above). MPS trajectories took 150 s (the routed circuit is too
-entangled for MPS). qiskit-ibm-runtime local mode (``Sampler(mode=FakeTorino())``) took 14.2 s
-for the same level-3 ISA circuit and shots, of which ~8 s is rebuilding the 133-qubit noise
-model on every call (done here once per active-qubit set): 3.5x. The rest is the trajectory
-simulation itself, the same work on both sides.
+Statevector trajectories use Aer's shot branching (shots share one state until their noise
+differs). In qiskit-aer 0.18.2 shot branching loses readout errors on |1> (found by this
+project's tests), so on that path the simulator carries every error of the device except the
+readout errors, and those are applied to the sampled outcomes afterwards with the same per-qubit
+assignment matrices (:mod:`qar_qiskit.backends.readout`). For terminal measurements this is the
+same distribution, not an approximation: a readout error changes the recorded bit and nothing
+else. Circuits with a mid-circuit measurement run without branching and with Aer's own readout
+errors (``metadata["readout"]`` says which). Tested against density-matrix simulation.
+
+Measured on the composer's 16-qubit tick circuit, FakeTorino, optimization level 3 (167
+two-qubit gates on 16 active qubits; 265 on 17 at level 1), 2 cores, 2026-12-01
+(``benchmarks/bench_execution.py``, warm, mthree on): 50 / 200 / 1000 shots took 1.2 / 3.5 /
+13.6 s with shot branching and 2.4 / 8.3 / 38.6 s without it; qiskit-ibm-runtime local mode
+(``Sampler(mode=FakeTorino())``, same ISA circuit and shots) 8.0 / 13.9 / 44.2 s, of which ~7 s
+is building the 133-qubit noise model on every call (done here once per active-qubit set):
+6.6x / 4.0x / 3.3x. The rest is the noisy trajectory simulation itself, which both sides must do
+(the density matrix of 16 qubits is 64 GiB). MPS trajectories took 150 s at 50 shots (the routed
+circuit is too entangled for MPS).
 """
 
 from __future__ import annotations
@@ -58,8 +66,10 @@ from qar_qiskit.backends.base import (
     PreparedCircuit,
     as_value_matrix,
     kept_shots,
-    register_counts,
+    outcome_counts,
+    raw_outcomes,
 )
+from qar_qiskit.backends.readout import ClassicalReadout, tensored_readout_inversion, terminal_measurements
 from qar_qiskit.errors import BackendError, ConfigError
 
 __all__ = [
@@ -191,46 +201,24 @@ def register_qubits(circuit: QuantumCircuit) -> dict[str, list[int]]:
 
 
 # --------------------------------------------------------------------------------------------
-# readout mitigation fallback
-
-
-def tensored_readout_inversion(counts: dict[str, int], errors: list[float]) -> dict[str, float]:
-    """Invert independent symmetric readout errors on one register's counts.
-
-    ``errors[j]`` is the flip probability of the qubit behind bit ``j`` (bit 0 = right-most
-    character). Each qubit's assignment matrix ``A_j = [[1-p, p], [p, 1-p]]`` is inverted and the
-    tensor product applied to the empirical distribution; the result is a quasi-distribution
-    (sums to 1, entries may be slightly negative). Registers here are <= 8 bits, so the dense
-    ``2**n`` vector is cheap.
-    """
-    n = len(errors)
-    shots = sum(counts.values())
-    if shots == 0:
-        return {}
-    probs = np.zeros(2**n)
-    for key, c in counts.items():
-        probs[int(key, 2)] += c / shots
-    # axis k of the reshaped tensor is bit (n-1-k) (C order, most significant first)
-    tensor = probs.reshape((2,) * n)
-    for j, p in enumerate(errors):
-        if p >= 0.5:
-            raise BackendError(f"readout error {p} >= 0.5 cannot be inverted")
-        inv = np.linalg.inv(np.array([[1 - p, p], [p, 1 - p]]))
-        axis = n - 1 - j
-        tensor = np.moveaxis(np.tensordot(inv, tensor, axes=([1], [axis])), 0, axis)
-    flat = tensor.reshape(-1)
-    return {format(i, f"0{n}b"): float(v) for i, v in enumerate(flat) if abs(v) > 1e-12}
-
-
-# --------------------------------------------------------------------------------------------
 
 
 class _ActiveSet:
-    """Simulator (+ mitigator) for one set of active physical qubits, built once."""
+    """Simulators (+ mitigator) for one set of active physical qubits, built once.
+
+    ``simulator`` runs the circuits. For statevector trajectories it carries the device's gate,
+    relaxation and measurement-duration errors but *not* its readout errors, and uses Aer's shot
+    branching; the readout errors are then applied to the sampled outcomes
+    (:class:`~qar_qiskit.backends.readout.ClassicalReadout`, exact for terminal measurements).
+    ``full_simulator`` carries every error, readout included, without shot branching: it runs
+    circuits with mid-circuit measurements and the mthree calibration. For the other methods the
+    two are the same simulator.
+    """
 
     def __init__(self, device, active: list[int], method: str, aer_options: dict, mitigation: str,
                  cal_shots: int, seed: int | None):
         from qiskit_aer import AerSimulator
+        from qiskit_aer.noise import NoiseModel
 
         self.active = active
         self.sub = _SubDevice(sub_target(device.target, active), f"{device.name}[{len(active)}q]")
@@ -238,33 +226,41 @@ class _ActiveSet:
         opts = dict(aer_options)
         if method == "matrix_product_state":
             opts.setdefault("mps_sample_measure_algorithm", "mps_probabilities")
-        if method == "statevector":
-            # Not shot branching, although 1.5x faster: in qiskit-aer 0.18.2 it drops readout errors
-            # on |1> (X then measure on FakeTorino's qubit 29: P(0) 11/40000 with branching,
-            # 486/40000 without, 477/40000 on density_matrix; see tests/backends/test_executors.py).
-            opts.setdefault("shot_branching_enable", False)
-        if method != "matrix_product_state":
+        else:
             opts = {k: v for k, v in opts.items() if not k.startswith("mps_")}
         t0 = time.perf_counter()
-        self.simulator = AerSimulator.from_backend(self.sub, method=method, **opts)
+        # Shot branching with Aer's own readout errors is wrong in qiskit-aer 0.18.2: it drops
+        # readout errors on |1> (X then measure on FakeTorino's qubit 29: P(0) 11/40000 with
+        # branching, 486/40000 without, 477/40000 on density_matrix; tests/backends/test_executors.py).
+        full_opts = {**opts, "shot_branching_enable": False, "shot_branching_sampling_enable": False}
+        self.full_simulator = AerSimulator.from_backend(self.sub, method=method, **full_opts)
+        self.classical_readout = method == "statevector"
+        if self.classical_readout:
+            quantum_noise = NoiseModel.from_backend(self.sub, readout_error=False)
+            branching = {"shot_branching_enable": True, "shot_branching_sampling_enable": True, **opts}
+            self.simulator = AerSimulator.from_backend(self.sub, method=method, noise_model=quantum_noise,
+                                                       **branching)
+        else:
+            self.simulator = self.full_simulator
         self.build_s = time.perf_counter() - t0
         self.readout_errors = [self._measure_error(i) for i in range(len(active))]
         self.mitigation = mitigation
         self.mitigator = None
         self.mitigation_note = ""
         if mitigation == "m3":
+            cal_sim = self.full_simulator
             try:
                 import mthree
 
-                mit = mthree.M3Mitigation(self.simulator)
+                mit = mthree.M3Mitigation(cal_sim)
                 if seed is not None:  # reproducible calibration: mthree runs without a seed
-                    self.simulator.set_options(seed_simulator=int(seed))
+                    cal_sim.set_options(seed_simulator=int(seed))
                 try:
                     with warnings.catch_warnings():
                         warnings.simplefilter("ignore")
                         mit.cals_from_system(qubits=list(range(len(active))), shots=cal_shots, async_cal=False)
                 finally:
-                    self.simulator.set_options(seed_simulator=None)
+                    cal_sim.set_options(seed_simulator=None)
                 if mit.faulty_qubits:  # P(1|0) >= P(0|0): mthree's own check; its correction would blow up
                     self.mitigation = "tensored"
                     self.mitigation_note = (f"mthree flagged faulty qubits {sorted(mit.faulty_qubits)}; "
@@ -274,6 +270,14 @@ class _ActiveSet:
             except Exception as exc:  # documented fallback
                 self.mitigation = "tensored"
                 self.mitigation_note = f"mthree unavailable ({type(exc).__name__}); tensored inversion used"
+
+    def readout_for(self, circuit: QuantumCircuit) -> ClassicalReadout | None:
+        """The classical readout of ``circuit`` on :attr:`simulator`, or ``None`` when the circuit
+        must run on :attr:`full_simulator` (not statevector, or a non-terminal measurement)."""
+        if not self.classical_readout or circuit.num_clbits > 63:
+            return None
+        clbit_qubit = terminal_measurements(circuit)
+        return None if clbit_qubit is None else ClassicalReadout.from_target(self.sub.target, clbit_qubit)
 
     def _measure_error(self, i: int) -> float:
         props = self.sub.target["measure"].get((i,)) if "measure" in self.sub.target.operation_names else None
@@ -362,8 +366,9 @@ class NoisyAerExecutor(CachingExecutor):
     def _post_transpile(self, prepared: PreparedCircuit) -> PreparedCircuit:
         active = active_qubits(prepared.isa)
         compact = compact_circuit(prepared.isa, active)
-        prepared.extra.update(active=tuple(active), compact=compact, registers=register_qubits(compact))
-        self.active_set(tuple(active))  # build simulator and calibrate now, not on the first tick
+        entry = self.active_set(tuple(active))  # build simulators and calibrate now, not on the first tick
+        prepared.extra.update(active=tuple(active), compact=compact, registers=register_qubits(compact),
+                              readout=entry.readout_for(compact))
         return prepared
 
     def active_set(self, active: tuple[int, ...]) -> _ActiveSet:
@@ -385,6 +390,8 @@ class NoisyAerExecutor(CachingExecutor):
         seed = self.seed if seed is None else seed
         entry = self.active_set(prepared.extra["active"])
         compact: QuantumCircuit = prepared.extra["compact"]
+        readout: ClassicalReadout | None = prepared.extra["readout"]
+        simulator = entry.simulator if readout is not None else entry.full_simulator
         kwargs: dict[str, Any] = {"shots": shots}
         if seed is not None:
             kwargs["seed_simulator"] = int(seed)
@@ -392,11 +399,18 @@ class NoisyAerExecutor(CachingExecutor):
         if compact.num_parameters:
             kwargs["parameter_binds"] = [{p: bound[:, j] for j, p in enumerate(compact.parameters)}]
         t0 = time.perf_counter()
-        result = entry.simulator.run(compact, **kwargs).result()
+        result = simulator.run(compact, **kwargs).result()
         run_s = time.perf_counter() - t0
         if not result.success:
             raise BackendError(f"{self.name}: simulation failed: {result.status}")
-        rows = [register_counts(result, i if compact.num_parameters else 0, compact, postselect) for i in range(n)]
+        # the readout flips are seeded from the run's seed (a stream apart from Aer's)
+        rng = np.random.default_rng(None if seed is None else [int(seed) % 2**63, 0x5EAD])
+        rows = []
+        for i in range(n):
+            outcomes = raw_outcomes(result, i if compact.num_parameters else 0, compact)
+            if readout is not None:
+                outcomes = readout.apply(*outcomes, rng)
+            rows.append(outcome_counts(*outcomes, compact, postselect))
         t1 = time.perf_counter()
         mitigated = [entry.mitigate(r, prepared.extra["registers"]) if entry.mitigation != "none" else None for r in rows]
         mit_s = time.perf_counter() - t1
@@ -406,6 +420,8 @@ class NoisyAerExecutor(CachingExecutor):
             "seed": seed,
             "active_qubits": list(prepared.extra["active"]),
             "mitigation": entry.mitigation,
+            "readout": "classical" if readout is not None else "aer",
+            "shot_branching": bool(simulator.options.shot_branching_enable),
         }
         if entry.mitigation_note:
             meta["mitigation_note"] = entry.mitigation_note

@@ -212,7 +212,8 @@ def test_faulty_qubits_fall_back_to_tensored(small_tick, basis_values, monkeypat
 
 def test_noisy_readout_errors_apply_to_ones():
     """Prepared |1>: each qubit must read 0 at least at its readout error rate p (gate and T1
-    errors only add to it). Aer's shot branching read 0 at ~0.03% instead of p ~ 1% (Aer 0.18.2)."""
+    errors only add to it). Aer's shot branching with its own readout errors read 0 at ~0.03% instead of
+    p ~ 1% (Aer 0.18.2); the executor now applies readout errors to the sampled outcomes on that path."""
     from qiskit.circuit import ParameterVector
 
     q = QuantumRegister(4, "q")
