@@ -304,7 +304,8 @@ class NoisyAerExecutor(CachingExecutor):
     Args:
         device: fake device class name (``FakeTorino``) or an instance.
         mitigation: ``"m3"`` (default), ``"tensored"`` or ``"none"``.
-        method: ``"auto"`` (density_matrix ≤ 10 active qubits, else MPS) or an Aer method.
+        method: ``"auto"`` (density_matrix ≤ 10 active qubits, statevector trajectories ≤ 24, else
+            MPS) or an Aer method.
         cal_shots: shots per mthree calibration circuit.
         transpile_seed: ``seed_transpiler`` so layouts (and so results) are reproducible.
     """

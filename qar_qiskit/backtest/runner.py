@@ -109,6 +109,12 @@ def _position_scale(qar) -> float:
     return float(scale) if isinstance(scale, (int, float)) and scale > 0 else 1.0
 
 
+def _effective(qar, field: str, given):
+    """``qar.config.backend.<field>`` (what the run used), else the value passed in."""
+    value = getattr(getattr(getattr(qar, "config", None), "backend", None), field, None)
+    return value if isinstance(value, int) and not isinstance(value, bool) else given
+
+
 def _isatty() -> bool:
     try:
         return sys.stderr.isatty()
@@ -309,8 +315,9 @@ def run_backtest(
             "days": int(days.size),
             "backend": backend_name,
             "backends_used": sorted(set(r["backend"] for r in rows)),
-            "shots": shots,
-            "seed": seed,
+            # the values in effect (the QAR's config once overrides are applied), not only the flags
+            "shots": _effective(qar, "shots", shots),
+            "seed": _effective(qar, "seed", seed),
             "config": None if config_path is None else str(config_path),
             "feature_windows": {"volatility": window, "trend": trend_window,
                                 "volume": volume_window},

@@ -22,6 +22,11 @@ def test_exact_backend_on_real_data(tmp_path):
         assert (tmp_path / name).is_file()
     s = res.metrics["strategy"]
     assert res.metrics["run"]["days"] == 60
+    # the run records the settings in effect: the seed given, the packaged config's shots
+    from qar_qiskit.config import load_config
+
+    assert res.metrics["run"]["seed"] == 11
+    assert res.metrics["run"]["shots"] == load_config().backend.shots
     assert s["agreement_with_exact"] == 1.0 and s["agreement_resolvable"] == 1.0
     assert np.array_equal(res.positions["strategy"], res.positions["exact_twin"])
     assert np.all(np.abs(res.positions["strategy"]) <= 1.0)
@@ -41,6 +46,7 @@ def test_aer_backend_on_real_data():
     s = res.metrics["strategy"]
     assert all(r["backend"] == "aer" for r in res.rows), {r["backend"] for r in res.rows}
     assert res.metrics["run"]["days"] == 31
+    assert (res.metrics["run"]["shots"], res.metrics["run"]["seed"]) == (2048, 7)
     # Where the exact top-two margin exceeds 3 standard errors, the sampled argmax should be
     # the exact one (a wrong pick has probability well under 1 % per such day).
     if s["resolvable_days"] >= 5:
