@@ -88,3 +88,38 @@ def test_overrides_merge():
     cfg = load_config(overrides={"backend": {"shots": 100, "name": "exact"}})
     assert cfg.backend.shots == 100 and cfg.backend.name == "exact"
     assert cfg.backend.seed == 1234
+
+
+def test_noisy_small_config_differs_only_where_marked():
+    """configs/noisy-small.yaml is config.yaml with the values it marks "noisy-small" changed."""
+    small = yaml.safe_load((ROOT / "configs" / "noisy-small.yaml").read_text())
+    base = _defaults()
+
+    def leaves(d, path=()):
+        for k, v in d.items():
+            if isinstance(v, dict):
+                yield from leaves(v, path + (k,))
+            else:
+                yield path + (k,), v
+
+    a, b = dict(leaves(small)), dict(leaves(base))
+    assert a.keys() == b.keys()
+    changed = {".".join(k) for k in a if a[k] != b[k]}
+    assert changed == {
+        "quantum_resources.total_qubits", "resource_allocation.dynamic_ranges.algorithm_pool",
+        "algorithms.lmsr.min_qubits", "algorithms.prospect.min_qubits", "algorithms.hedge.min_qubits",
+        "backend.name", "backend.shots",
+    }
+    marked = [line for line in (ROOT / "configs" / "noisy-small.yaml").read_text().splitlines()
+              if "# noisy-small" in line]
+    assert len(marked) == len(changed)
+
+
+def test_noisy_small_config_gives_small_plans():
+    from qar_qiskit.plan.planner import all_plans
+
+    cfg = load_config(ROOT / "configs" / "noisy-small.yaml")
+    assert cfg.backend.name.startswith("aer-noisy:")
+    plans = all_plans(cfg)
+    # 4 market + 2 memory + 5 decision + 2 buffer + the algorithms' minima 1 + 2 + 1
+    assert {r: p.total for r, p in plans.items()} == {r: 17 for r in plans}

@@ -273,3 +273,21 @@ def test_real_tick_circuit_on_aer_when_composer_exists():
     assert set(names) == {"market", "memory", "lmsr", "prospect", "hedge", "decision", "buffer"}
     for r in res:
         assert {k: sum(v.values()) for k, v in r.counts.items()} == {n: 200 for n in names}
+
+
+def test_noisy_warns_before_mps_trajectories_of_a_wide_circuit(caplog):
+    """The default 24-qubit plan routes onto more active qubits than statevector trajectories
+    handle: preparing it says so, with the way out (the small-plan config)."""
+    import logging
+
+    tc = compose_tick_circuit(AllocationPlan())
+    ex = make_executor("aer-noisy:FakeTorino", seed=1, mitigation="none")
+    with caplog.at_level(logging.WARNING, logger="qar_qiskit.backends.noisy"):
+        prepared = ex.prepared(tc)[0]
+    assert len(prepared.extra["active"]) > 24
+    assert any("configs/noisy-small.yaml" in r.getMessage() and "MPS" in r.getMessage() for r in caplog.records)
+    small = make_executor("aer-noisy:FakeTorino", seed=1, mitigation="none")
+    caplog.clear()
+    with caplog.at_level(logging.WARNING, logger="qar_qiskit.backends.noisy"):
+        small.prepared(compose_tick_circuit(AllocationPlan(lmsr=1, prospect=2, hedge=1, buffer=1)))
+    assert not caplog.records

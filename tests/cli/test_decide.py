@@ -68,3 +68,18 @@ def test_decide_with_a_backend_profile(tmp_path):
     assert d["backend"] == "aer" and d["shots"] == 300
     bad = runner.invoke(app, ["decide", "--tick", str(_tick(tmp_path)), "--profile", "no-such-profile"])
     assert bad.exit_code != 0 and "not found" in str(bad.exception or bad.output)
+
+
+def test_decide_noisy_with_the_small_config(tmp_path):
+    """The noisy backend from the command line on the small-plan config: 17 qubits, statevector
+    trajectories, readout-mitigated, in seconds (the default plans would route onto > 24 qubits)."""
+    from pathlib import Path
+
+    config = Path(__file__).resolve().parents[2] / "configs" / "noisy-small.yaml"
+    out = runner.invoke(app, ["--config", str(config), "decide", "--tick", str(_tick(tmp_path)),
+                              "--shots", "64", "--seed", "3", "--json"])
+    assert out.exit_code == 0, out.output
+    d = json.loads(out.stdout)
+    assert d["backend"] == "aer-noisy:FakeTorino" and d["circuit"]["num_qubits"] == 17
+    sampled = np.array(d["distribution"]["sampled"])
+    assert sampled.shape == (32,) and abs(sampled.sum() - 1) < 1e-9
