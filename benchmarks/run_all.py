@@ -30,7 +30,8 @@ Measured on this project's 2-core machine (shared with other jobs, 2026-11-22): 
 2.7-3.3 min; the default 12.9 min (noise 6.0 min, bench_execution --quick 4.7 min); the default
 with bench_execution in full (as ``--full`` runs it) took 71.8 min, of which bench_execution alone
 64.4 min. ``--full`` adds the whole-data-set backtest (~5000 days, ~20 ticks/s on aer) on top.
-The report's header has each run's measured total.
+On 2026-12-01 (quiet machine): ``--quick`` 87 s; ``--only noise`` in the default mode 271 s (noisy
+trajectories with shot branching). The report's header has each run's measured total.
 """
 
 from __future__ import annotations
