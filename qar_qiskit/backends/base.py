@@ -488,7 +488,7 @@ class CachingExecutor(Executor):
 
         def build() -> PreparedCircuit:
             circuit = circuit_of(tick_circuit)
-            if _is_dynamic(circuit) and not self.supports_dynamic:
+            if is_dynamic(circuit) and not self.supports_dynamic:
                 # No if_else on this backend: run the deferred-measurement equivalent instead.
                 from qar_qiskit.circuits.deferred import defer_measurements
 
@@ -532,12 +532,14 @@ class CachingExecutor(Executor):
             raise BackendError(
                 f"backend {self.name!r} has {self.num_qubits} qubits, the circuit needs {circuit.num_qubits}"
             )
-        if not self.supports_dynamic and _is_dynamic(circuit):
+        if not self.supports_dynamic and is_dynamic(circuit):
             raise BackendError(f"backend {self.name!r} does not support dynamic circuits (if_else)")
 
 
-_CONTROL_FLOW = {"if_else", "while_loop", "for_loop", "switch_case"}
+#: Names of Qiskit's control-flow instructions (a circuit holding one is dynamic).
+CONTROL_FLOW_OPS = frozenset({"if_else", "while_loop", "for_loop", "switch_case"})
 
 
-def _is_dynamic(circuit: QuantumCircuit) -> bool:
-    return any(ins.operation.name in _CONTROL_FLOW for ins in circuit.data)
+def is_dynamic(circuit: QuantumCircuit) -> bool:
+    """Whether ``circuit`` holds a control-flow instruction (``if_else``, loops, ``switch_case``)."""
+    return any(ins.operation.name in CONTROL_FLOW_OPS for ins in circuit.data)

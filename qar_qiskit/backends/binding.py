@@ -24,9 +24,10 @@ from dataclasses import dataclass
 import numpy as np
 from qiskit.circuit import Parameter, ParameterExpression, ParameterVector, QuantumCircuit
 
+from qar_qiskit.backends.base import is_dynamic
+
 __all__ = ["AffineBinding"]
 
-_CONTROL_FLOW = {"if_else", "while_loop", "for_loop", "switch_case"}
 
 
 def _affine_row(expr: ParameterExpression, index: dict, size: int, rng: np.random.Generator):
@@ -68,7 +69,7 @@ class AffineBinding:
     @classmethod
     def of(cls, circuit: QuantumCircuit, seed: int = 0) -> "AffineBinding | None":
         """Extract the affine map of ``circuit``'s angles, or ``None`` if one is not affine."""
-        if not circuit.num_parameters or any(ins.operation.name in _CONTROL_FLOW for ins in circuit.data):
+        if not circuit.num_parameters or is_dynamic(circuit):
             return None
         index = {p: j for j, p in enumerate(circuit.parameters)}
         rng = np.random.default_rng(seed)

@@ -40,7 +40,7 @@ from qar_qiskit.backends.base import (
     CachingExecutor,
     ExecutionResult,
     PostSelect,
-    _is_dynamic,
+    is_dynamic,
     as_value_matrix,
     counts_from_codes,
     counts_from_pub_result,
@@ -307,7 +307,7 @@ class IBMExecutor(CachingExecutor):
         """Submit one PUB for all rows; returns ``(job, info)`` without waiting."""
         prepared, prepare_s = self.prepared(circuit)
         isa = prepared.isa
-        if self.dynamical_decoupling.get("enable") and _is_dynamic(isa):
+        if self.dynamical_decoupling.get("enable") and is_dynamic(isa):
             raise BackendError(f"{self.name}: dynamical decoupling cannot be used with dynamic circuits")
         values = as_value_matrix(parameter_values, prepared.num_input_parameters)
         bound = prepared.bind_matrix(values)

@@ -21,12 +21,10 @@ from typing import Mapping
 import numpy as np
 from qiskit.circuit import QuantumCircuit
 
+from qar_qiskit.backends.base import CONTROL_FLOW_OPS
 from qar_qiskit.errors import BackendError
 
 __all__ = ["terminal_measurements", "ClassicalReadout", "tensored_readout_inversion"]
-
-_CONTROL_FLOW = {"if_else", "while_loop", "for_loop", "switch_case"}
-
 
 def terminal_measurements(circuit: QuantumCircuit) -> dict[int, int] | None:
     """``{clbit index: qubit index}`` if every measurement is terminal, else ``None``.
@@ -38,7 +36,7 @@ def terminal_measurements(circuit: QuantumCircuit) -> dict[int, int] | None:
     clbit_qubit: dict[int, int] = {}
     for ins in circuit.data:
         name = ins.operation.name
-        if name in _CONTROL_FLOW or getattr(ins.operation, "condition", None) is not None:
+        if name in CONTROL_FLOW_OPS or getattr(ins.operation, "condition", None) is not None:
             return None
         qubits = [circuit.find_bit(q).index for q in ins.qubits]
         if name == "measure":
