@@ -39,13 +39,13 @@ errors (``metadata["readout"]`` says which). Tested against density-matrix simul
 
 Measured on the composer's 16-qubit tick circuit, FakeTorino, optimization level 3 (167
 two-qubit gates on 16 active qubits; 265 on 17 at level 1), 2 cores, 2026-12-01
-(``benchmarks/bench_execution.py``, warm, mthree on): 50 / 200 / 1000 shots took 1.2 / 3.5 /
-13.6 s with shot branching and 2.4 / 8.3 / 38.6 s without it; qiskit-ibm-runtime local mode
-(``Sampler(mode=FakeTorino())``, same ISA circuit and shots) 8.0 / 13.9 / 44.2 s, of which ~7 s
-is building the 133-qubit noise model on every call (done here once per active-qubit set):
-6.6x / 4.0x / 3.3x. The rest is the noisy trajectory simulation itself, which both sides must do
-(the density matrix of 16 qubits is 64 GiB). MPS trajectories took 150 s at 50 shots (the routed
-circuit is too entangled for MPS).
+(``benchmarks/bench_execution.py``, warm, mthree on, :data:`NOISY_AER_OPTIONS`): 50 / 200 /
+1000 shots took 0.97 / 2.1 / 8.0 s with shot branching and 1.5 / 5.1 / 25.0 s without it;
+qiskit-ibm-runtime local mode (``Sampler(mode=FakeTorino())``, same ISA circuit and shots) 7.1 /
+12.9 / 44.7 s, of which ~7 s is building the 133-qubit noise model on every call (done here once
+per active-qubit set): 7.3x / 6.0x / 5.6x. The rest is the noisy trajectory simulation itself,
+which both sides must do (the density matrix of 16 qubits is 64 GiB). MPS trajectories took
+150 s at 50 shots (the routed circuit is too entangled for MPS).
 """
 
 from __future__ import annotations
@@ -89,9 +89,14 @@ FAKE_DEVICES: tuple[str, ...] = (
     "FakeSherbrooke", "FakeBrisbane", "FakeKyiv", "FakeOsaka", "FakeQuebec",
 )
 
-#: Aer options of the noisy simulator unless overridden: a 16-qubit statevector is large enough
-#: for Aer's parallel state update to pay off on both cores, unlike the noiseless MPS run (aer.py).
-NOISY_AER_OPTIONS: dict[str, Any] = {"max_parallel_threads": 0, "fusion_enable": True}
+#: Aer options of the noisy simulator unless overridden. All cores: a 16-qubit statevector is
+#: large enough for Aer's parallel updates to pay off, unlike the noiseless MPS run (aer.py).
+#: ``fusion_max_qubit=3``: with Kraus noise Aer fuses gates *and* their noise channels ("kraus"
+#: fusion, exact) into at most 2 qubits by default; 3 was faster on the 16-qubit tick
+#: (FakeTorino, level 3, 2026-12-01, shot branching): 0.83 vs 1.22 s at 50 shots, 2.1 vs 3.4 s
+#: at 200, 7.8 vs ~13.5 s at 1000; 4 took 2.6 s at 200 and 5 spends 7-8 s in the fusion pass alone.
+#: Without branching 5.5 vs 8.1 s at 200 shots; density matrix (9 qubits) unchanged.
+NOISY_AER_OPTIONS: dict[str, Any] = {"max_parallel_threads": 0, "fusion_enable": True, "fusion_max_qubit": 3}
 
 log = logging.getLogger(__name__)
 
