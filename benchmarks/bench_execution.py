@@ -122,7 +122,8 @@ def noisy(shots: int, quick: bool, shot_counts: list[int]) -> dict:
 
     Per shot count, interleaved in one run: our executor as configured (statevector trajectories
     with Aer's shot branching, readout errors applied to the sampled outcomes), the same executor
-    without shot branching (what it did before: every shot simulated from the start), and local
+    with ``shot_branching_enable=False`` (every shot simulated from the start; otherwise the same
+    options), and local
     mode (``Sampler(mode=FakeTorino())``, which builds the 133-qubit noise model on each call).
     """
     from qiskit_ibm_runtime.executor_sampler import Sampler

@@ -29,7 +29,6 @@ from qar_qiskit.backends.base import is_dynamic
 __all__ = ["AffineBinding"]
 
 
-
 def _affine_row(expr: ParameterExpression, index: dict, size: int, rng: np.random.Generator):
     """``(coefficients, offset)`` of an affine expression over the inputs, or ``None``."""
     params = list(expr.parameters)

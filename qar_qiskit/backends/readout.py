@@ -26,6 +26,7 @@ from qar_qiskit.errors import BackendError
 
 __all__ = ["terminal_measurements", "ClassicalReadout", "tensored_readout_inversion"]
 
+
 def terminal_measurements(circuit: QuantumCircuit) -> dict[int, int] | None:
     """``{clbit index: qubit index}`` if every measurement is terminal, else ``None``.
 
