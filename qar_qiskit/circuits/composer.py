@@ -7,9 +7,15 @@ component measured into its own register at the end. Its structure depends on th
 (the buffer pattern on ``plan.regime``); everything that changes per tick is a ``Parameter``,
 so a plan is built (and transpiled) once and each tick only binds numbers.
 
-Gate order: market, memory (controlled on m1, m2), LMSR, prospect, Hedge, decision mapping
-(controlled on the memory), regime feedback (controlled on m1, m2, m3), buffer pattern,
-measurements.
+Gate order (hardware-grade: the decision reads each fragment as early as its read qubit is
+set, so its light cone on a device holds only what it reads, see ``stages.py``): market
+amplitudes on (m1, m2); memory (controlled on m1, m2); the heads of LMSR, prospect and Hedge
+(one RY each: the LMSR and Hedge top qubits, the prospect ancilla); decision mapping
+(controlled on the memory, reading those three qubits); regime feedback (controlled on m1,
+m2); the tails of LMSR, prospect and Hedge (their registers, controlled on the read qubits);
+the market code completion and phases; buffer pattern; measurements. Every tail uses the
+qubits read before it only as controls, so this order gives the same measured distributions
+as fragment after fragment.
 """
 
 from __future__ import annotations
@@ -29,6 +35,7 @@ from qar_qiskit.circuits.market import M1, M2, M3, market_circuit, market_parame
 from qar_qiskit.circuits.memory import memory_circuit, memory_parameter_values
 from qar_qiskit.circuits.patterns import pattern_circuit
 from qar_qiskit.circuits.prospect import prospect_circuit, prospect_parameter_values
+from qar_qiskit.circuits.stages import split_at_read
 from qar_qiskit.errors import InputError
 from qar_qiskit.plan.allocation import COMPONENTS, AllocationPlan
 
@@ -115,13 +122,25 @@ def _build(plan: AllocationPlan) -> TickCircuit:
         "prospect": (prospect_circuit(plan.prospect), list(qubits["prospect"])),
         "hedge": (hedge_circuit(plan.hedge), list(qubits["hedge"])),
         "decision": (decision_circuit(), [*dec, mem[0], mem[1], lmsr_top, anc, hedge_top]),
-        "feedback": (feedback_circuit(), [dec[2], dec[3], dec[4], mk[M1], mk[M2], mk[M3]]),
+        "feedback": (feedback_circuit(), [dec[2], dec[3], dec[4], mk[M1], mk[M2]]),
     }
-    for frag, where in fragments.values():
+    # Each fragment the decision reads is split where its read qubit is set (stages.py): the
+    # heads, then the reads, then the tails, which use the read qubits only as controls.
+    reads = {"market": [M1, M2], "lmsr": [plan.lmsr - 1], "prospect": [plan.prospect - 1],
+             "hedge": [plan.hedge - 1]}
+    split = {name: split_at_read(fragments[name][0], reads[name]) for name in reads}
+    order = [
+        *((split["market"][0], fragments["market"][1]),),
+        fragments["memory"],
+        *((split[n][0], fragments[n][1]) for n in ("lmsr", "prospect", "hedge")),
+        fragments["decision"],
+        fragments["feedback"],
+        *((split[n][1], fragments[n][1]) for n in ("lmsr", "prospect", "hedge", "market")),
+    ]
+    for frag, where in order:
         qc.compose(frag, qubits=where, inplace=True)
     buffer = pattern_circuit(plan.regime, plan.buffer)
     qc.compose(buffer, qubits=[*qubits["buffer"], lmsr_top, anc, hedge_top, dec[4]], inplace=True)
-
     parameters = tuple(qc.parameters)
     index = {p: i for i, p in enumerate(parameters)}
     slots = {

@@ -1,27 +1,44 @@
 """Decision register (5 qubits) mapped from the experts, selected by the memory register.
 
 Decision qubits ``[action_lo, action_hi, size_lo, size_hi, risk]``; decision index
-``d = A + 4 S + 16 K`` with actions 0 sell, 1 hold, 2 buy, 3 hedge. Controlled on the
-memory holding ``|a>`` (exact control states, docs/model.md):
+``d = A + 4 S + 16 K`` with actions 0 sell, 1 hold, 2 buy, 3 hedge. With the memory holding
+``|a>`` (``a = mem0 + 2 mem1``: 0 lmsr, 1 prospect, 2 hedge, 3 abstain) the fragment maps
 
-* a = 0 lmsr: ``action_hi <- X`` controlled on (mem = 00, LMSR top = 1): buy w.p. ``p_up``,
-  else sell.
-* a = 1 prospect: ``action_hi <- X`` controlled on (mem = 01, prospect ancilla = 1): buy
-  w.p. ``u``, else sell.
-* a = 2 hedge: ``action_lo <- X``; ``action_hi <- X`` controlled on (mem = 10, hedge top = 1):
-  hedge w.p. ``p_hedge``, else hold.
-* a = 3 abstain: ``action_lo <- X``: hold.
+    action_hi ^= [a = 0] L  XOR  [a = 1] A  XOR  [a = 2] H,     action_lo = mem1,
 
-``X(action_lo)`` for a in {hedge, abstain} is exactly ``CX(mem1 -> action_lo)`` (mem1 = 1 iff
-a >= 2), one CNOT instead of two doubly controlled X gates. The three copies onto
-``action_hi`` are 3-controlled X gates with ``ctrl_state`` (mutually exclusive controls).
+where ``L`` is the LMSR top qubit (up-bins), ``A`` the prospect value ancilla and ``H`` the
+Hedge top qubit (docs/model.md): lmsr buys w.p. ``p_up`` else sells, prospect buys w.p. ``u``
+else sells, hedge hedges w.p. ``p_hedge`` else holds, abstain holds.
+
+Multiplexer (unary iteration, Babbush et al. 2018, "Encoding electronic spectra in quantum
+circuits with linear T complexity", with relative-phase Toffolis): ``action_lo`` is the
+work qubit. It is set to the indicator ``[a = 1]`` by one relative-phase Toffoli (``rccx``,
+3 CNOTs) from (mem0, mem1), walks ``[a = 1] -> [a = 0] -> [a = 2]`` by one CNOT each
+(indicators of memory states one bit apart differ by one memory bit), each step reading its
+expert bit into ``action_hi`` with one ``rccx``, and ends as ``[a = 2] XOR [a = 3] = mem1``
+by a last ``rccx``: 5 ``rccx`` + 2 CX = 17 CNOTs, where three exact 3-controlled X gates
+cost 42 (14 each at optimization level 3) and left the expert bits and both memory bits
+coupled to ``action_hi``. The CNOTs form a tree (mem0, mem1 -> action_lo -> action_hi <- L, A, H),
+which routes with few SWAPs on a heavy-hex device.
+
+Relative phases (honest physics): ``rccx`` is the Toffoli gate times a diagonal phase
+(entries 1, -1) in the computational basis. The whole multiplexer is therefore
+``D P`` with ``P`` the exact permutation above and ``D`` diagonal on its qubits. Every later
+gate of the tick uses these qubits only as controls (block diagonal in their basis), so
+``D`` commutes to the final measurements, and a phase in the measured basis changes no
+measured probability: every register's distribution, and every joint distribution, is
+exactly that of the exact multiplexer. Only the statevector's phases differ.
 
 Size and risk bits ``j`` get ``RY(beta[a, j])`` uniformly controlled by the memory
-(Möttönen et al. 2004, 4 CNOTs each); with the regime feedback (``feedback.py``) bit ``j`` is 1
-with probability ``sin^2((beta[a, j] + delta[r, j]) / 2)``.
+(Möttönen et al. 2004). The multiplexor leaves out its final CNOT (from mem1): on the fresh
+``|0>`` target that CNOT is absorbed by the angles ``beta -> pi - beta`` for a in {hedge,
+abstain} (``X RY(pi - b)|0> = RY(b)|0>``), 3 CNOTs per bit. With the regime feedback
+(``feedback.py``) bit ``j`` is 1 with probability ``sin^2((beta[a, j] + delta[r, j]) / 2)``.
 
 Qubit layout: ``[action_lo, action_hi, size_lo, size_hi, risk, mem0, mem1, lmsr_top,
-prospect_anc, hedge_top]`` (10 qubits). Parameters ``beta[3 a + j]``.
+prospect_anc, hedge_top]`` (10 qubits). Parameters ``beta[3 a + j]`` hold the per-state angles
+(``beta`` for a in {lmsr, prospect}, ``pi - beta`` for a in {hedge, abstain}); bind them with
+:func:`decision_parameter_values`.
 """
 
 from __future__ import annotations
@@ -43,22 +60,35 @@ _MEM0, _MEM1, _LMSR_TOP, _ANC, _HEDGE_TOP = 5, 6, 7, 8, 9
 
 
 def decision_circuit() -> QuantumCircuit:
-    """The decision fragment (10 qubits, see module doc), parameters ``beta[0..11]``."""
+    """The decision fragment (10 qubits, see module doc), parameters ``beta[0..11]``; 26 CNOTs."""
     qc = QuantumCircuit(10, name="decision")
-    # expert -> action bits, exact control states (first control = least significant bit)
-    qc.mcx([_MEM0, _MEM1, _LMSR_TOP], ACTION_HI, ctrl_state=0b100)    # mem=00 (lmsr), top=1
-    qc.mcx([_MEM0, _MEM1, _ANC], ACTION_HI, ctrl_state=0b101)         # mem=01 (prospect), anc=1
-    qc.mcx([_MEM0, _MEM1, _HEDGE_TOP], ACTION_HI, ctrl_state=0b110)   # mem=10 (hedge), top=1
-    qc.cx(_MEM1, ACTION_LO)                                           # a in {hedge, abstain}
+    # action_lo <- [a = 1] = mem0 AND NOT mem1
+    qc.x(_MEM1)
+    qc.rccx(_MEM0, _MEM1, ACTION_LO)
+    qc.x(_MEM1)
+    qc.rccx(ACTION_LO, _ANC, ACTION_HI)        # a = 1 (prospect): buy iff A
+    qc.cx(_MEM1, ACTION_LO)                     # [a=1] XOR NOT mem1 = [a = 0]
+    qc.x(ACTION_LO)
+    qc.rccx(ACTION_LO, _LMSR_TOP, ACTION_HI)   # a = 0 (lmsr): buy iff L
+    qc.cx(_MEM0, ACTION_LO)                     # [a=0] XOR NOT mem0 = [a = 2]
+    qc.x(ACTION_LO)
+    qc.rccx(ACTION_LO, _HEDGE_TOP, ACTION_HI)  # a = 2 (hedge): hedge iff H, else hold
+    qc.rccx(_MEM0, _MEM1, ACTION_LO)            # [a=2] XOR [a=3] = mem1: hold/hedge for a >= 2
     beta = ParameterVector("beta", 12)
     for j, target in enumerate((SIZE_LO, SIZE_HI, RISK)):
-        append_ucry(qc, [beta[3 * a + j] for a in range(4)], [_MEM0, _MEM1], target)
+        append_ucry(qc, [beta[3 * a + j] for a in range(4)], [_MEM0, _MEM1], target, drop_last_cnot=True)
     return qc
 
 
 def decision_parameter_values(size_risk_angles) -> np.ndarray:
-    """Parameter values of :func:`decision_circuit`: ``beta`` of shape (4, 3), row-major."""
+    """Parameter values of :func:`decision_circuit` from ``beta`` of shape (4, 3).
+
+    Returns ``beta[a, j]`` row-major, with ``pi - beta[a, j]`` for a in {hedge, abstain}
+    (the multiplexors' dropped final CNOT from mem1, see the module doc).
+    """
     beta = np.asarray(size_risk_angles, dtype=float)
     if beta.shape != (4, 3) or not np.all(np.isfinite(beta)):
         raise InputError(f"size_risk_angles: need a finite (4, 3) array, got shape {beta.shape}")
-    return beta.reshape(-1).copy()
+    out = beta.copy()
+    out[2:] = np.pi - out[2:]
+    return out.reshape(-1)

@@ -1,18 +1,17 @@
-"""Regime feedback: rotations of the size and risk qubits controlled by single regime qubits.
+"""Regime feedback: rotations of the size and risk qubits uniformly controlled by (m1, m2).
 
-For each decision bit ``j`` in (size_lo, size_hi, risk) the feedback realises
-``RY(delta[r, j])`` in regime ``r`` with single controls (docs/model.md): an unconditional
-``RY(c0)``, ``CRY(c1)`` on m1, ``CRY(c2)`` on m2, ``CRY(c3)`` on m3, where
+For each decision bit ``j`` in (size_lo, size_hi, risk) the feedback applies ``RY(delta[r, j])``
+in regime ``r``: a uniformly controlled RY (Möttönen et al. 2004, 4 CNOTs) with controls
+(m1, m2) and per-state angles ``delta[r, j]`` for ``r = m1 + 2 m2`` (stable 00, trending m1,
+volatile m2, crisis both; m0 and m3 are functions of m1, m2 on every regime code). It is a
+product of RY and CNOT gates, hence unitary by construction, not "normalised" afterwards.
+On an invalid market code (noise) it applies the delta of the regime with the same (m1, m2).
 
-    c0 = delta[stable], c1 = delta[trending] - c0, c2 = delta[volatile] - c0,
-    c3 = delta[crisis] - c0 - c1 - c2
+Earlier form, kept for the record: single-control CRYs on m1, m2 and m3 (18 CNOTs); it read
+m3, whose Toffoli from (m1, m2) then sat in the decision's light cone. Now 12 CNOTs and the
+decision depends on the market register through m1, m2 only.
 
-(stable sets none of m1..m3, trending m1, volatile m2, crisis all three). Rotations about the
-same axis add, so on a regime code the bit is rotated by exactly ``delta[r, j]``. It is a
-product of (controlled) rotations, hence unitary by construction, not "normalised"
-afterwards. On an invalid market code (noise) it applies some other sum of the c's.
-
-Qubit layout: ``[size_lo, size_hi, risk, m1, m2, m3]``. Parameters ``delta[3 r + j]``.
+Qubit layout: ``[size_lo, size_hi, risk, m1, m2]``. Parameters ``delta[3 r + j]``.
 """
 
 from __future__ import annotations
@@ -21,38 +20,20 @@ import numpy as np
 from qiskit import QuantumCircuit
 from qiskit.circuit import ParameterVector
 
+from qar_qiskit.circuits.encoding import append_ucry
+
 from qar_qiskit.errors import InputError
 
 __all__ = ["feedback_circuit", "feedback_parameter_values"]
 
 
 def feedback_circuit() -> QuantumCircuit:
-    """The feedback fragment (6 qubits, see module doc), parameters ``delta[0..11]``; 18 CNOTs."""
-    qc = QuantumCircuit(6, name="feedback")
+    """The feedback fragment (5 qubits, see module doc), parameters ``delta[0..11]``; 12 CNOTs."""
+    qc = QuantumCircuit(5, name="feedback")
     delta = ParameterVector("delta", 12)
-    m1, m2, m3 = 3, 4, 5
     for j in range(3):
-        d = [delta[3 * r + j] for r in range(4)]
-        c0 = d[0]
-        c1 = d[1] - d[0]
-        c2 = d[2] - d[0]
-        c3 = d[3] - d[1] - d[2] + d[0]  # = delta[crisis] - c0 - c1 - c2
-        qc.ry(c0, j)
-        for c, control in ((c1, m1), (c2, m2), (c3, m3)):
-            _cry(qc, c, control, j)
+        append_ucry(qc, [delta[3 * r + j] for r in range(4)], [3, 4], j)
     return qc
-
-
-def _cry(qc: QuantumCircuit, theta, control: int, target: int) -> None:
-    """``CRY(theta) = CX RY(-theta/2) CX RY(theta/2)`` (exact, 2 CNOTs).
-
-    Written out because qiskit-aer 0.18 ignores parameterized native ``cry`` gates when the
-    values are bound in a primitives PUB (Qiskit/qiskit-aer#2323).
-    """
-    qc.ry(theta / 2, target)
-    qc.cx(control, target)
-    qc.ry(-theta / 2, target)
-    qc.cx(control, target)
 
 
 def feedback_parameter_values(feedback_angles) -> np.ndarray:

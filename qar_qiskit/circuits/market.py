@@ -9,8 +9,9 @@ Construction (docs/model.md): a Möttönen RY cascade prepares ``sum_r sqrt(P(r)
 (m1, m2) with ``r = m1 + 2 m2`` (3 per-state angles, Möttönen et al. 2004); the phases
 ``phi_r`` are a diagonal ``diag(e^{i phi_r})`` on (m1, m2) built from a parameterized global
 phase ``phi_0``, ``P(phi_1 - phi_0)`` on m1, ``P(phi_2 - phi_0)`` on m2 and
-``CP(phi_3 - phi_2 - phi_1 + phi_0)`` (written out as P/CX gates); then ``CCX(m1, m2 -> m3)``, ``CX(m1 -> m0)``,
-``CX(m2 -> m0)``, ``CX(m3 -> m0)`` complete the codes.
+``CP(phi_3 - phi_2 - phi_1 + phi_0)`` (written as RZ, RZ and RZZ: diagonal gates only);
+``CCX(m1, m2 -> m3)``, ``CX(m1 -> m0)``, ``CX(m2 -> m0)``, ``CX(m3 -> m0)`` complete the codes
+(before the phases, which commute with them).
 
 The phases change no measured probability of this circuit: every later gate uses the market
 qubits only as controls (the computational basis), so the phases only show in the
@@ -44,22 +45,24 @@ def market_circuit() -> QuantumCircuit:
     qc = QuantumCircuit(4, name="market")
     prep, _ = amplitude_prep(2, "market_amp")
     qc.compose(prep, qubits=[M1, M2], inplace=True)
-    phi = ParameterVector("market_phase", 4)
-    qc.global_phase = phi[0]
-    qc.p(phi[1] - phi[0], M1)
-    qc.p(phi[2] - phi[0], M2)
-    # CP(lam) written out as P/CX/P/CX/P (exact): qiskit-aer 0.18 mis-binds parameterized
-    # native CP gates in primitives PUBs (Qiskit/qiskit-aer#2403).
-    lam = phi[3] - phi[2] - phi[1] + phi[0]
-    qc.p(lam / 2, M1)
-    qc.cx(M1, M2)
-    qc.p(-lam / 2, M2)
-    qc.cx(M1, M2)
-    qc.p(lam / 2, M2)
     qc.ccx(M1, M2, M3)
     qc.cx(M1, M0)
     qc.cx(M2, M0)
     qc.cx(M3, M0)
+    # Phases last: diag(e^{i phi_r}) on (m1, m2) commutes with the code completion above
+    # (m1, m2 are its controls), and every gate of it is diagonal, so the composer can read
+    # m1, m2 right after the amplitude cascade (circuits/stages.py).
+    phi = ParameterVector("market_phase", 4)
+    lam = phi[3] - phi[2] - phi[1] + phi[0]
+    # CP(lam) = e^{i lam/4} RZ(lam/2) x RZ(lam/2) RZZ(-lam/2): diagonal gates only (a native
+    # parameterized CP is mis-bound by qiskit-aer 0.18 in primitives PUBs, Qiskit/qiskit-aer#2403;
+    # RZZ binds correctly, checked against assign_parameters).
+    qc.global_phase = phi[0] + lam / 4
+    qc.p(phi[1] - phi[0], M1)
+    qc.p(phi[2] - phi[0], M2)
+    qc.rz(lam / 2, M1)
+    qc.rz(lam / 2, M2)
+    qc.rzz(-lam / 2, M1, M2)
     return qc
 
 

@@ -132,7 +132,7 @@ def test_decision_and_feedback_mixture(seed):
     qc.compose(_bind(decision_circuit(), decision_parameter_values(inp.size_risk_angles)),
                qubits=[*dec, 4, 5, 6, 7, 8], inplace=True)
     qc.compose(_bind(feedback_circuit(), feedback_parameter_values(inp.feedback_angles)),
-               qubits=[dec[2], dec[3], dec[4], 1, 2, 3], inplace=True)
+               qubits=[dec[2], dec[3], dec[4], 1, 2], inplace=True)
     probs = Statevector(qc).probabilities(dec)
     assert np.allclose(probs, decision_distribution(inp), atol=1e-9)
     # the decision fragment does not disturb its controls
@@ -144,9 +144,9 @@ def test_feedback_rotates_by_delta_of_the_regime(regime):
     rng = np.random.default_rng(7)
     delta = rng.uniform(-np.pi, np.pi, (4, 3))
     r = REGIMES.index(regime)
-    qc = QuantumCircuit(6)
+    qc = QuantumCircuit(5)
     code = CODES[regime]
-    for bit, q in ((1, 3), (2, 4), (3, 5)):  # m1, m2, m3 -> fragment qubits 3, 4, 5
+    for bit, q in ((1, 3), (2, 4)):  # m1, m2 -> fragment qubits 3, 4
         if code >> bit & 1:
             qc.x(q)
     qc.compose(_bind(feedback_circuit(), feedback_parameter_values(delta)), inplace=True)
@@ -223,7 +223,7 @@ def test_parameter_values_follow_circuit_parameter_order():
     expected = {
         "market": [f"market_amp[{i}]" for i in range(3)] + [f"market_phase[{i}]" for i in range(4)],
         "memory": [f"memory[{i}]" for i in range(12)],
-        "prospect": [f"prospect_a[{i}]" for i in range(7)] + [f"prospect_g[{i}]" for i in range(8)],
+        "prospect": ["prospect_u"] + [f"prospect_x[{i}]" for i in range(14)],
         "decision": [f"beta[{i}]" for i in range(12)],
         "feedback": [f"delta[{i}]" for i in range(12)],
     }
@@ -236,7 +236,7 @@ def test_parameter_values_follow_circuit_parameter_order():
 def test_decision_fragment_uses_exact_control_states():
     """Memory |a> selects exactly expert a: each basis input gives the documented action."""
     # qubits: decision 0..4, mem0 5, mem1 6, L 7, A 8, H 9; beta = 0 (size/risk stay 0)
-    qc = _bind(decision_circuit(), np.zeros(12))
+    qc = _bind(decision_circuit(), decision_parameter_values(np.zeros((4, 3))))
     expected = {  # (a, L, A, H) -> action index (A_lo + 2 A_hi)
         0: lambda L, A, H: 2 * L,        # lmsr: buy (2) iff L else sell (0)
         1: lambda L, A, H: 2 * A,        # prospect: buy iff A
@@ -250,3 +250,49 @@ def test_decision_fragment_uses_exact_control_states():
                 prep.x(q)
         probs = Statevector(prep.compose(qc)).probabilities([0, 1, 2, 3, 4])
         assert probs[expected[a](L, A, H)] == pytest.approx(1.0, abs=1e-12), (a, L, A, H)
+
+
+def test_decision_multiplexer_is_exact_permutation_up_to_diagonal_phase():
+    """docs/model.md: the relative-phase multiplexer is D P, P the exact permutation, D diagonal.
+
+    With beta = 0 every size/risk bit stays |0> and the fragment is monomial; |U| must be the
+    permutation matrix of the documented map on the inputs the tick gives it (action_lo = |0>,
+    the work qubit), built here from the formula on basis states: action_hi ^= [a=0] L ^
+    [a=1] A ^ [a=2] H, action_lo = mem1, others unchanged (a phase per column, no mixing).
+    A phase in the computational basis changes no measured probability.
+    """
+    u = Operator(_bind(decision_circuit(), decision_parameter_values(np.zeros((4, 3))))).data
+    columns = [x for x in range(1 << 10) if not x & 1]
+    u = u[:, columns]
+    perm = np.zeros((1 << 10, len(columns)))
+    for col, x in enumerate(columns):
+        bit = [(x >> i) & 1 for i in range(10)]
+        a = bit[5] + 2 * bit[6]
+        flip_hi = (a == 0) * bit[7] ^ (a == 1) * bit[8] ^ (a == 2) * bit[9]
+        y = x ^ (bit[6] << 0) ^ (flip_hi << 1)
+        perm[y, col] = 1.0
+    assert np.allclose(np.abs(u), perm, atol=1e-12)
+    phases = u[perm == 1.0]
+    assert np.allclose(np.abs(phases), 1.0, atol=1e-12)
+    assert not np.allclose(phases, phases[0])  # relative phases really are there: D is not scalar
+
+
+@pytest.mark.parametrize("n", [2, 3, 5])
+def test_expert_tails_use_read_qubits_only_as_controls(n):
+    """The composer reads L, A, H and (m1, m2) after one head each: one RY (LMSR, Hedge, prospect)."""
+    from qar_qiskit.circuits.stages import is_control_use, split_at_read
+
+    for qc, read, head_ops in (
+        (lmsr_circuit(n), [n - 1], {"ry": 1}),
+        (hedge_circuit(n), [n - 1], {"ry": 1}),
+        (prospect_circuit(n), [n - 1], {"ry": 1}),
+        (market_circuit(), [1, 2], {"ry": 3, "cx": 1}),
+    ):
+        qc = qc.assign_parameters(np.random.default_rng(n).uniform(-2, 2, qc.num_parameters))
+        head, tail = split_at_read(qc, read)
+        assert dict(head.count_ops()) == head_ops, qc.name
+        assert len(head.data) + len(tail.data) == len(qc.data)
+        for inst in tail.data:
+            for q in read:
+                assert is_control_use(tail, inst, tail.qubits[q]), (qc.name, inst.operation.name)
+        assert Operator(head.compose(tail)).equiv(Operator(qc)), qc.name
