@@ -129,18 +129,30 @@ def _build(plan: AllocationPlan) -> TickCircuit:
     reads = {"market": [M1, M2], "lmsr": [plan.lmsr - 1], "prospect": [plan.prospect - 1],
              "hedge": [plan.hedge - 1]}
     split = {name: split_at_read(fragments[name][0], reads[name]) for name in reads}
-    order = [
-        *((split["market"][0], fragments["market"][1]),),
+    front = [
+        (split["market"][0], fragments["market"][1]),
         fragments["memory"],
         *((split[n][0], fragments[n][1]) for n in ("lmsr", "prospect", "hedge")),
         fragments["decision"],
         fragments["feedback"],
-        *((split[n][1], fragments[n][1]) for n in ("lmsr", "prospect", "hedge", "market")),
+        (pattern_circuit(plan.regime, plan.buffer), [*qubits["buffer"], lmsr_top, anc, hedge_top, dec[4]]),
     ]
-    for frag, where in order:
+    back = [(split[n][1], fragments[n][1]) for n in ("lmsr", "prospect", "hedge", "market")]
+    for frag, where in front:
         qc.compose(frag, qubits=where, inplace=True)
-    buffer = pattern_circuit(plan.regime, plan.buffer)
-    qc.compose(buffer, qubits=[*qubits["buffer"], lmsr_top, anc, hedge_top, dec[4]], inplace=True)
+    measured = qc.copy()
+    # The decision block is complete: its registers are measured now, and a barrier keeps the
+    # router from interleaving the tails (and their SWAPs) with it, so no register waits behind
+    # unrelated gates and the decision's light cone on a device is the block alone.
+    _measure(measured, qubits, ("memory", "decision", "buffer"))
+    measured.barrier()
+    for frag, where in back:
+        qc.compose(frag, qubits=where, inplace=True)
+        measured.compose(frag, qubits=where, inplace=True)
+    _measure(measured, qubits, ("market", "lmsr", "prospect", "hedge"))
+    # classical registers in COMPONENTS order (readers and SamplerV2 results name them)
+    measured = _ordered_cregs(measured)
+
     parameters = tuple(qc.parameters)
     index = {p: i for i, p in enumerate(parameters)}
     slots = {
@@ -149,15 +161,25 @@ def _build(plan: AllocationPlan) -> TickCircuit:
     }
     if sum(s.size for s in slots.values()) != len(parameters):  # pragma: no cover - invariant
         raise RuntimeError("composer: fragment parameters do not cover the circuit's parameters")
-
-    measured = qc.copy()
-    for name in COMPONENTS:
-        if sizes[name] == 0:
-            continue
-        creg = ClassicalRegister(sizes[name], name)
-        measured.add_register(creg)
-        measured.measure([q[i] for i in qubits[name]], creg)
     return TickCircuit(plan, measured, parameters, qubits, qc, slots)
+
+
+def _measure(circuit: QuantumCircuit, qubits: dict[str, tuple[int, ...]], names) -> None:
+    for name in names:
+        if qubits[name]:
+            creg = ClassicalRegister(len(qubits[name]), name)
+            circuit.add_register(creg)
+            circuit.measure([circuit.qubits[i] for i in qubits[name]], creg)
+
+
+def _ordered_cregs(circuit: QuantumCircuit) -> QuantumCircuit:
+    """The same circuit with its classical registers declared in ``COMPONENTS`` order."""
+    by_name = {c.name: c for c in circuit.cregs}
+    out = QuantumCircuit(*circuit.qregs, *(by_name[n] for n in COMPONENTS if n in by_name), name=circuit.name)
+    out.global_phase = circuit.global_phase
+    for inst in circuit.data:
+        out.append(inst)
+    return out
 
 
 _CACHE: dict[tuple, TickCircuit] = {}
