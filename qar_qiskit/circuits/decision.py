@@ -22,7 +22,7 @@ coupled to ``action_hi``. The CNOTs form a tree (mem0, mem1 -> action_lo -> acti
 which routes with few SWAPs on a heavy-hex device.
 
 Relative phases (honest physics): ``rccx`` is the Toffoli gate times a diagonal phase
-(entries 1, -1) in the computational basis. The whole multiplexer is therefore
+(entries ±1, ±i) in the computational basis. The whole multiplexer is therefore
 ``D P`` with ``P`` the exact permutation above and ``D`` diagonal on its qubits. Every later
 gate of the tick uses these qubits only as controls (block diagonal in their basis), so
 ``D`` commutes to the final measurements, and a phase in the measured basis changes no
