@@ -276,15 +276,17 @@ def test_real_tick_circuit_on_aer_when_composer_exists():
 
 
 def test_noisy_warns_before_mps_trajectories_of_a_wide_circuit(caplog):
-    """The default 24-qubit plan routes onto more active qubits than statevector trajectories
-    handle: preparing it says so, with the way out (the small-plan config)."""
+    """A default-config 25-qubit plan routes onto more active qubits than statevector
+    trajectories handle: preparing it says so, with the way out (the small-plan config)."""
     import logging
 
-    tc = compose_tick_circuit(AllocationPlan())
+    tc = compose_tick_circuit(AllocationPlan(regime="volatile", lmsr=3, prospect=5, hedge=4))
     ex = make_executor("aer-noisy:FakeTorino", seed=1, mitigation="none")
     with caplog.at_level(logging.WARNING, logger="qar_qiskit.backends.noisy"):
         prepared = ex.prepared(tc)[0]
-    assert len(prepared.extra["active"]) > 24
+    from qar_qiskit.backends.noisy import STATEVECTOR_MAX_ACTIVE
+
+    assert len(prepared.extra["active"]) > STATEVECTOR_MAX_ACTIVE
     assert any("configs/noisy-small.yaml" in r.getMessage() and "MPS" in r.getMessage() for r in caplog.records)
     small = make_executor("aer-noisy:FakeTorino", seed=1, mitigation="none")
     caplog.clear()
