@@ -10,8 +10,9 @@ Construction (docs/model.md): a Möttönen RY cascade prepares ``sum_r sqrt(P(r)
 ``phi_r`` are a diagonal ``diag(e^{i phi_r})`` on (m1, m2) built from a parameterized global
 phase ``phi_0``, ``P(phi_1 - phi_0)`` on m1, ``P(phi_2 - phi_0)`` on m2 and
 ``CP(phi_3 - phi_2 - phi_1 + phi_0)`` (written as RZ, RZ and RZZ: diagonal gates only);
-``CCX(m1, m2 -> m3)``, ``CX(m1 -> m0)``, ``CX(m2 -> m0)``, ``CX(m3 -> m0)`` complete the codes
-(before the phases, which commute with them).
+``RCCX(m1, m2 -> m3)`` (relative-phase Toffoli; its phase ``i`` on the crisis code is taken
+back by the phase gates), ``CX(m1 -> m0)``, ``CX(m2 -> m0)``, ``CX(m3 -> m0)`` complete the
+codes (before the phases, which commute with them): 6 CNOTs (9 with the exact Toffoli).
 
 The phases change no measured probability of this circuit: every later gate uses the market
 qubits only as controls (the computational basis), so the phases only show in the
@@ -45,7 +46,10 @@ def market_circuit() -> QuantumCircuit:
     qc = QuantumCircuit(4, name="market")
     prep, _ = amplitude_prep(2, "market_amp")
     qc.compose(prep, qubits=[M1, M2], inplace=True)
-    qc.ccx(M1, M2, M3)
+    # m3 = m1 AND m2 by a relative-phase Toffoli (3 CNOTs, the exact one takes 6): on the four
+    # inputs it meets (m3 = 0) it is exact except the phase i on crisis |m1 m2> = |11>, which the
+    # phase gates below take back (the -pi/2 in lam).
+    qc.rccx(M1, M2, M3)
     qc.cx(M1, M0)
     qc.cx(M2, M0)
     qc.cx(M3, M0)
@@ -53,7 +57,7 @@ def market_circuit() -> QuantumCircuit:
     # (m1, m2 are its controls), and every gate of it is diagonal, so the composer can read
     # m1, m2 right after the amplitude cascade (circuits/stages.py).
     phi = ParameterVector("market_phase", 4)
-    lam = phi[3] - phi[2] - phi[1] + phi[0]
+    lam = phi[3] - phi[2] - phi[1] + phi[0] - np.pi / 2
     # CP(lam) = e^{i lam/4} RZ(lam/2) x RZ(lam/2) RZZ(-lam/2): diagonal gates only (a native
     # parameterized CP is mis-bound by qiskit-aer 0.18 in primitives PUBs, Qiskit/qiskit-aer#2403;
     # RZZ binds correctly, checked against assign_parameters).
