@@ -30,7 +30,10 @@ from qiskit.circuit import QuantumCircuit
 from qar_qiskit.errors import BackendError, InputError
 
 #: ``postselect`` argument of the executors: keep only the shots whose register ``name`` holds
-#: one of the given integer codes (Qiskit order), e.g. ``{"market": (0, 3, 5, 15)}``.
+#: one of the given integer codes (Qiskit order), e.g. ``{"market": (0, 3, 5, 15)}``. A key may
+#: name several registers joined by commas (``"memory,decision"``): its code is theirs
+#: concatenated, the first register in the lowest bits (``memory + 4 * decision``), so a check
+#: across registers (a symmetry of the noiseless circuit) is a set of allowed joint codes.
 PostSelect = Mapping[str, Iterable[int]]
 
 
@@ -319,9 +322,7 @@ def counts_from_codes(codes: Mapping[str, np.ndarray], sizes: Mapping[str, int],
     if postselect:
         keep = np.ones(weights.shape, dtype=bool)
         for name, allowed in postselect.items():
-            if name not in codes:
-                raise BackendError(f"postselect: no classical register {name!r} in the results")
-            keep &= np.isin(codes[name], np.fromiter((int(a) for a in allowed), dtype=np.int64))
+            keep &= np.isin(_joint_code(codes, sizes, name), np.fromiter((int(a) for a in allowed), dtype=np.int64))
         weights = np.where(keep, weights, 0)
         if not weights.any():
             raise BackendError(f"postselect: no shot kept by {dict(postselect)}")
@@ -338,6 +339,18 @@ def counts_from_codes(codes: Mapping[str, np.ndarray], sizes: Mapping[str, int],
             uniq, totals = uniq[totals > 0], totals[totals > 0]
         out[name] = {format(int(c), f"0{size}b"): int(n) for c, n in zip(uniq, totals)}
     return out
+
+
+def _joint_code(codes: Mapping[str, np.ndarray], sizes: Mapping[str, int], key: str) -> np.ndarray:
+    """The code of ``key`` (a register, or registers joined by commas, first in the lowest bits)."""
+    joint, shift = None, 0
+    for name in key.split(","):
+        if name not in codes:
+            raise BackendError(f"postselect: no classical register {name!r} in the results")
+        part = np.asarray(codes[name]).astype(np.int64) << shift
+        joint = part if joint is None else joint | part
+        shift += int(sizes[name])
+    return joint
 
 
 def raw_outcomes(result: Any, index: int, circuit: QuantumCircuit) -> tuple[np.ndarray, np.ndarray]:

@@ -96,3 +96,30 @@ def decision_parameter_values(size_risk_angles) -> np.ndarray:
     out = beta.copy()
     out[2:] = np.pi - out[2:]
     return out.reshape(-1)
+
+
+#: Joint ``"memory,decision"`` key for :data:`~qar_qiskit.backends.base.PostSelect`.
+CONSISTENCY_KEY = "memory,decision"
+
+
+def consistent_codes() -> tuple[int, ...]:
+    """Joint codes ``memory + 4 * decision`` that the noiseless tick can produce.
+
+    Two symmetries of the decision fragment: ``action_lo = mem1`` in every shot, and abstain
+    (memory ``|11>``) never sets ``action_hi``. A shot that breaks one had an error in the
+    memory or the decision block (a gate or a readout error): post-selecting on these codes is
+    symmetry verification, exact for the noiseless circuit (it keeps every shot).
+
+    Returns:
+        The 56 allowed joint codes, ascending (of 128: half fail ``action_lo = mem1``, and
+        abstain loses its 8 remaining codes with ``action_hi = 1``).
+    """
+    out = []
+    for mem in range(4):
+        for dec in range(32):
+            if (dec & 1) != (mem >> 1):
+                continue
+            if mem == 3 and (dec >> 1) & 1:
+                continue
+            out.append(mem + 4 * dec)
+    return tuple(out)
