@@ -244,13 +244,16 @@ def estimate_quantum_seconds(isa: QuantumCircuit, target: Target, shots: int, ro
     device's delay between shots (``configuration().default_rep_delay``, 250 us on the
     fake Heron devices). It leaves out the per-job overhead IBM also bills (loading, compiling,
     readout transfer: seconds per job), so treat it as a lower bound; ``job.usage()`` reports
-    what was used.
+    what was used. ``quantum_seconds`` is None when the target has no durations (simulators).
     """
-    duration = float(isa.estimate_duration(target, unit="s"))
+    try:
+        duration = float(isa.estimate_duration(target, unit="s"))
+    except Exception:  # noqa: BLE001 - a target without durations (a simulator): no estimate
+        duration = None
     rep = 0.0 if rep_delay_s is None else float(rep_delay_s)
     executions = int(rows) * int(shots)
     return {"circuit_duration_s": duration, "rep_delay_s": rep, "executions": executions,
-            "quantum_seconds": executions * (duration + rep),
+            "quantum_seconds": None if duration is None else executions * (duration + rep),
             "formula": "rows * shots * (circuit duration + rep_delay); per-job overhead not included"}
 
 

@@ -301,7 +301,8 @@ class IBMExecutor(CachingExecutor):
                 "max_execution_time": options["max_execution_time"], "fractional_gates": self.fractional,
                 "layout_trials": self.layout_trials, "optimization_level": self.optimization_level,
                 "isa": summary, "estimate": estimate, "options": options, "prepare_s": prepare_s,
-                "within_max_execution_time": estimate["quantum_seconds"] <= options["max_execution_time"]}
+                "within_max_execution_time": (None if estimate["quantum_seconds"] is None
+                                              else estimate["quantum_seconds"] <= options["max_execution_time"])}
 
     def submit(self, circuit, parameter_values=None, shots=None, seed=None):
         """Submit one PUB for all rows; returns ``(job, info)`` without waiting.
@@ -315,7 +316,7 @@ class IBMExecutor(CachingExecutor):
         tags = self.job_tags(circuit)
         if not self.local:
             need = estimate_quantum_seconds(isa, self.backend.target, shots, int(bound.shape[0]), self.rep_delay_s())
-            if need["quantum_seconds"] > self.hardware.max_execution_time:
+            if (need["quantum_seconds"] or 0.0) > self.hardware.max_execution_time:
                 raise ConfigError(f"max_execution_time: the job needs about {need['quantum_seconds']:.0f} s of QPU "
                                   f"time, more than {self.hardware.max_execution_time} s; raise it or use fewer shots")
         try:

@@ -118,18 +118,22 @@ def hardware_flags(fractional: str, dd: Optional[str], twirl: Optional[str]) -> 
 def format_dry_run(report: dict[str, Any]) -> str:
     """The text of ``qar submit --dry-run``."""
     isa, est = report["isa"], report["estimate"]
+    if est["quantum_seconds"] is None:
+        qpu = "unknown: the target has no gate durations (a simulator)"
+    else:
+        qpu = (f"~{est['quantum_seconds']:.2f} s = {est['executions']} executions x "
+               f"({1e6 * est['circuit_duration_s']:.1f} us + rep_delay {1e6 * est['rep_delay_s']:.0f} us); "
+               "IBM's per-job overhead not included")
     lines = [
         f"dry run on {report['backend']}: nothing was sent",
         f"  ISA circuit  {isa['active_qubits']} active qubits, {isa['two_qubit_gates']} two-qubit gates, "
-        f"depth {isa['depth']}, ESP {isa['esp']:.4f}, duration {1e6 * est['circuit_duration_s']:.1f} us",
+        f"depth {isa['depth']}, ESP {isa['esp']:.4f}",
         "  gates        " + ", ".join(f"{k} {v}" for k, v in sorted(isa["ops"].items())),
         f"  compile      level {report['optimization_level']}, {report['layout_trials']} layout trials, "
         f"fractional gates {'on' if report['fractional_gates'] else 'off'}",
-        f"  QPU time     ~{est['quantum_seconds']:.2f} s = {est['executions']} executions x "
-        f"({1e6 * est['circuit_duration_s']:.1f} us + rep_delay {1e6 * est['rep_delay_s']:.0f} us); "
-        "IBM's per-job overhead not included",
+        f"  QPU time     {qpu}",
         f"  max_execution_time {report['max_execution_time']} s"
-        + ("" if report["within_max_execution_time"] else "  (EXCEEDED: the job would be refused)"),
+        + ("  (EXCEEDED: the job would be refused)" if report["within_max_execution_time"] is False else ""),
         f"  tags         {', '.join(report['tags'])}",
     ]
     return "\n".join(lines)
