@@ -10,7 +10,12 @@ is ever written: records contain only what is listed above.
 Local testing-mode jobs (a fake device behind the service) run inside the submitting process
 and cannot be fetched by id later, so :func:`submit_tick` waits for them and stores their counts;
 real IBM jobs are stored with status ``QUEUED`` and fetched with ``service.job(id)`` by
-:func:`job_status` / :func:`job_result` from any later process.
+:func:`job_status` / :func:`job_result` from any later process. A job missing from the store
+(another machine, a lost store) is fetched by id, or found by tag with
+``service.jobs(job_tags=[tag])``; its plan comes back from its ``qar-plan:`` tag and its
+registers, rows and shots from its result. Records keep the job's tags, ``max_execution_time``
+and, once finished, its QPU usage (``job.usage()``, seconds) as ``usage_s``.
+:func:`dry_run_tick` compiles and validates a submission without sending it.
 
 Integration point for the pipeline: :func:`submit_tick` takes a TickCircuit and its ``(B, P)``
 parameter values (what ``QAR.prepare_tick(tick)`` returns) and a backend spec ``ibm:<name>``.
