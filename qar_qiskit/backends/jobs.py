@@ -276,16 +276,18 @@ def _remote_job(record: dict[str, Any], service=None, **settings):
 def _record(store: JobStore, job_id: str | None, tag: str | None, service=None, **settings) -> dict[str, Any]:
     """The store's record of ``job_id``; else the job found on IBM Quantum by id or by ``tag``,
     added to the store (so the next call is local)."""
-    from qar_qiskit.backends.ibm_service import find_remote_job, remote_record
+    from qar_qiskit.backends.ibm_service import find_remote_job, has_ibm_credentials, remote_record
 
     if job_id:
         try:
             return store.get(job_id)
         except JobError as unknown:
             message = str(unknown)
+        if service is None and settings.get("service_factory") is None and not has_ibm_credentials():
+            raise JobError(f"{message}; no IBM Quantum credentials to look it up there")
         try:
             job = find_remote_job(_service_for({}, service, **settings), job_id=job_id)
-        except JobError as exc:
+        except (JobError, BackendError) as exc:
             raise JobError(f"{message}; {exc}") from None
     else:
         job = find_remote_job(_service_for({}, service, **settings), tag=tag)
