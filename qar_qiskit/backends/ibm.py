@@ -14,10 +14,16 @@ classical register) only when the job's semantic role is known; :func:`counts_fr
 also accepts the raw executor ``QuantumProgramResult`` (bool arrays per register).
 With a qiskit-ibm-runtime older than 0.50 (no ``executor_sampler``) the legacy SamplerV2 is used.
 
-Credentials: the token comes only from the environment variable ``QISKIT_IBM_TOKEN`` or from a
-saved account (``QiskitRuntimeService.save_account``); never from a config file, never logged.
-Every error raised here passes through :func:`redact`, and authentication failures are
-re-raised ``from None`` so no chained exception can carry the token either.
+Compilation: :mod:`qar_qiskit.backends.compile` (level 3, best of 8 seeded layouts by ESP;
+fractional gates on Heron devices unless gate twirling is on). Job options -- the top-level
+``max_execution_time`` on every job, ``environment.job_tags`` (``qar`` + the plan's tag), DD and
+twirling -- are in :mod:`qar_qiskit.backends.ibm_options`; :meth:`IBMExecutor.dry_run` reports a
+job (ISA circuit, two-qubit gates, ESP, estimated QPU time) without sending it.
+
+Credentials (:mod:`qar_qiskit.backends.ibm_service`): the token comes only from the environment
+variable ``QISKIT_IBM_TOKEN`` or from a saved account; never from a config file, never logged.
+Every error raised here passes through :func:`redact`, and failures are re-raised ``from None``
+so no chained exception can carry the token either.
 
 The service is injectable (``service=`` or ``service_factory=``, or the environment variable
 ``QAR_IBM_SERVICE_FACTORY="module:callable"`` for a new process); tests pass a fake service whose
@@ -26,27 +32,17 @@ The service is injectable (``service=`` or ``service_factory=``, or the environm
 
 from __future__ import annotations
 
-import importlib
 import logging
-import os
 import time
 import warnings
-from typing import Any, Callable
+from typing import Any
 
-import numpy as np
-from qiskit.transpiler import generate_preset_pass_manager
-
-from qar_qiskit.backends.base import (
-    CachingExecutor,
-    ExecutionResult,
-    PostSelect,
-    is_dynamic,
-    as_value_matrix,
-    counts_from_codes,
-    counts_from_pub_result,
-    kept_shots,
-    shot_codes,
-)
+from qar_qiskit.backends.base import CachingExecutor, ExecutionResult, PostSelect, as_value_matrix, is_dynamic, kept_shots
+from qar_qiskit.backends.compile import (DEFAULT_LAYOUT_TRIALS, DEFAULT_OPTIMIZATION_LEVEL, check_hardware_options,
+                                         device_pass_manager, estimate_quantum_seconds, isa_summary)
+from qar_qiskit.backends.ibm_options import QAR_TAG, hardware_options, plan_tag
+from qar_qiskit.backends.ibm_service import (CHANNEL, SERVICE_FACTORY_ENV, TOKEN_ENV, counts_from_job_result,
+                                             get_service, has_ibm_credentials, job_id_of, redact, wait_for_result)
 from qar_qiskit.errors import BackendError, ConfigError, JobError
 
 __all__ = [
@@ -57,80 +53,13 @@ __all__ = [
     "counts_from_job_result",
     "TOKEN_ENV",
     "SERVICE_FACTORY_ENV",
+    "LEAST_BUSY",
 ]
 
 log = logging.getLogger(__name__)
 
-TOKEN_ENV = "QISKIT_IBM_TOKEN"
-SERVICE_FACTORY_ENV = "QAR_IBM_SERVICE_FACTORY"
-CHANNEL = "ibm_quantum_platform"
-
-
-def redact(text: Any, *secrets: str | None) -> str:
-    """``text`` with the IBM token (env var) and any given secrets replaced by ``***``."""
-    out = str(text)
-    for secret in (os.environ.get(TOKEN_ENV), *secrets):
-        if secret and len(secret) >= 4:
-            out = out.replace(secret, "***")
-    return out
-
-
-def _load_factory(path: str) -> Callable[..., Any]:
-    module, _, attr = path.partition(":")
-    try:
-        return getattr(importlib.import_module(module), attr or "make_service")
-    except (ImportError, AttributeError) as exc:
-        raise BackendError(f"{SERVICE_FACTORY_ENV}={path!r} cannot be loaded: {type(exc).__name__}") from None
-
-
-def default_service_factory(channel: str = CHANNEL, instance: str | None = None):
-    """``QiskitRuntimeService`` from ``QISKIT_IBM_TOKEN`` or the saved account."""
-    from qiskit_ibm_runtime import QiskitRuntimeService
-
-    kwargs: dict[str, Any] = {"channel": channel}
-    if instance:
-        kwargs["instance"] = instance
-    token = os.environ.get(TOKEN_ENV)
-    if token:
-        kwargs["token"] = token
-    return QiskitRuntimeService(**kwargs)
-
-
-def get_service(service=None, service_factory=None, *, channel: str = CHANNEL, instance: str | None = None):
-    """Resolve the runtime service: explicit object, factory, env factory, or the real one.
-
-    Authentication problems become a :class:`BackendError` whose text never holds the token.
-    """
-    if service is not None:
-        return service
-    if service_factory is None and os.environ.get(SERVICE_FACTORY_ENV):
-        service_factory = _load_factory(os.environ[SERVICE_FACTORY_ENV])
-    factory = service_factory or default_service_factory
-    failure = None
-    try:
-        return factory(channel=channel, instance=instance)
-    except BackendError:
-        raise
-    except Exception as exc:
-        failure = f"{type(exc).__name__}: {redact(exc)}"
-    # Raised outside the ``except`` block so the original exception (whose text or traceback
-    # locals may hold the token) is neither ``__cause__`` nor ``__context__`` of ours.
-    source = f"${TOKEN_ENV}" if os.environ.get(TOKEN_ENV) else "the saved account"
-    raise BackendError(
-        f"IBM Quantum authentication failed (channel {channel!r}, credentials from {source}): {failure}"
-    )
-
-
-def has_ibm_credentials() -> bool:
-    """True when ``QISKIT_IBM_TOKEN`` is set or a saved account exists (nothing is printed)."""
-    if os.environ.get(TOKEN_ENV) or os.environ.get(SERVICE_FACTORY_ENV):
-        return True
-    try:
-        from qiskit_ibm_runtime import QiskitRuntimeService
-
-        return bool(QiskitRuntimeService.saved_accounts())
-    except Exception:
-        return False
+#: ``ibm:least-busy``: the operational device with the shortest queue (``service.least_busy``).
+LEAST_BUSY = "least-busy"
 
 
 def _sampler_class():
@@ -161,45 +90,25 @@ def _is_local_backend(backend) -> bool:
         return False
 
 
-def counts_from_job_result(result: Any, register_names: list[str], rows: int,
-                           postselect: PostSelect | None = None) -> list[dict[str, dict[str, int]]]:
-    """Per-row, per-register counts from a sampler job's result.
-
-    Accepts a ``PrimitiveResult`` of SamplerV2 pub results (the normal case) or an executor
-    ``QuantumProgramResult`` whose items map register names to boolean arrays
-    ``(..., shots, bits)``, little-endian bits. Both are per shot, so ``postselect`` is exact.
-    """
-    try:
-        first = result[0]
-    except Exception:
-        raise BackendError(f"malformed sampler result: {type(result).__name__}") from None
-    if hasattr(first, "data") and not isinstance(getattr(first, "data"), (list, tuple)):
-        return [counts_from_pub_result(first, register_names, i, postselect) for i in range(rows)]
-    data = getattr(first, "result", None) or getattr(first, "data", None) or first
-    arrays = {}
-    for name in register_names:
-        arr = np.asarray(data[name], dtype=bool)
-        arrays[name] = arr.reshape((-1,) + arr.shape[-2:])
-    out = []
-    for i in range(rows):
-        codes = {name: shot_codes(arr[i if arr.shape[0] > 1 else 0]) for name, arr in arrays.items()}
-        sizes = {name: arr.shape[-1] for name, arr in arrays.items()}
-        weights = np.ones(len(next(iter(codes.values()))) if codes else 0, dtype=np.int64)
-        out.append(counts_from_codes(codes, sizes, weights, postselect))
-    return out
-
-
 class IBMExecutor(CachingExecutor):
-    """``ibm:<name>``: ISA circuits from ``generate_preset_pass_manager``, SamplerV2 PUBs.
+    """``ibm:<name>``: ISA circuits from :mod:`qar_qiskit.backends.compile`, SamplerV2 PUBs.
 
     Args:
-        backend_name: IBM backend name (``ibm_torino``) or a fake device name when the injected
-            service resolves it.
+        backend_name: IBM backend name (``ibm_torino``), ``least-busy`` (the operational,
+            non-simulator device with the shortest queue and at least ``min_num_qubits``
+            qubits), or a fake device name when the injected service resolves it.
         service / service_factory: injectable runtime service (see module docstring).
         mode: ``"job"`` (default; open-plan accounts cannot open sessions), ``"batch"`` (a
             :class:`qiskit_ibm_runtime.Batch` shared by this executor's jobs) or ``"session"``.
         twirling: passed to ``SamplerOptions.twirling`` (e.g. ``{"enable_gates": True}``).
         dynamical_decoupling: passed to ``SamplerOptions.dynamical_decoupling``.
+        fractional_gates: ``"auto"`` (default: load the device with ``use_fractional_gates=True``
+            when it has them and gate twirling is off), ``True`` (required) or ``False``.
+        layout_trials / optimization_level: see :mod:`qar_qiskit.backends.compile` (measured
+            defaults 8 and 3).
+        max_execution_time: QPU seconds after which IBM cancels a job (1..10800; default 300),
+            set on every job; a job estimated to need more is refused before it is sent.
+        job_tags: extra tags for every job (``qar`` and the plan tag are always added).
         timeout_s: how long :meth:`run` waits for a job before :class:`JobError`.
     """
 
@@ -217,7 +126,12 @@ class IBMExecutor(CachingExecutor):
         sampler_options: dict | None = None,
         shots: int = 1024,
         seed: int | None = None,
-        optimization_level: int = 2,
+        optimization_level: int = DEFAULT_OPTIMIZATION_LEVEL,
+        layout_trials: int = DEFAULT_LAYOUT_TRIALS,
+        fractional_gates: bool | str = "auto",
+        max_execution_time: int | None = None,
+        job_tags: list[str] | None = None,
+        min_num_qubits: int | None = None,
         timeout_s: float | None = None,
         cache=None,
         **_ignored: Any,
@@ -227,21 +141,46 @@ class IBMExecutor(CachingExecutor):
             raise ConfigError(f"mode: must be 'job', 'batch' or 'session', got {mode!r}")
         if "token" in _ignored:
             raise ConfigError(f"token: not accepted here; set ${TOKEN_ENV} or save an account")
-        self.backend_name = backend_name
-        self.name = f"ibm:{backend_name}"
+        if not 1 <= int(layout_trials) <= 64:
+            raise ConfigError(f"layout_trials: must be 1..64, got {layout_trials}")
+        self.hardware = hardware_options(max_execution_time=max_execution_time, job_tags=job_tags,
+                                         fractional_gates=fractional_gates, twirling=twirling,
+                                         dynamical_decoupling=dynamical_decoupling)
         self.mode = mode
-        self.twirling = dict(twirling or {})
-        self.dynamical_decoupling = dict(dynamical_decoupling or {})
+        self.twirling = dict(self.hardware.twirling)
+        self.dynamical_decoupling = dict(self.hardware.dynamical_decoupling)
         self.sampler_options = dict(sampler_options or {})
+        self.layout_trials = int(layout_trials)
         self.seed = seed
         self.timeout_s = timeout_s
         self.service = get_service(service, service_factory, channel=channel, instance=instance)
-        self.backend = self._fetch_backend(backend_name)
+        self.backend = self._fetch_backend(backend_name, min_num_qubits)
+        self.backend_name = self.backend.name if backend_name == LEAST_BUSY else backend_name
+        self.name = f"ibm:{self.backend_name}"
+        self.fractional = "rzz" in getattr(self.backend.target, "operation_names", ())
         self.local = _is_local_backend(self.backend)
         self._sampler_cls, self.sampler_kind = _sampler_class()
         self._mode_obj = None
 
-    def _fetch_backend(self, name: str):
+    def _least_busy(self, min_num_qubits: int | None) -> str:
+        try:
+            return self.service.least_busy(operational=True, simulator=False, min_num_qubits=min_num_qubits).name
+        except Exception as exc:
+            need = f" with at least {min_num_qubits} qubits" if min_num_qubits else ""
+            raise BackendError(f"ibm:{LEAST_BUSY}: no operational IBM device{need} "
+                               f"({type(exc).__name__}: {redact(exc)})") from None
+
+    def _fetch_backend(self, name: str, min_num_qubits: int | None = None):
+        if name == LEAST_BUSY:
+            name = self._least_busy(min_num_qubits)
+        if self.hardware.wants_fractional:
+            try:
+                return self.service.backend(name, use_fractional_gates=True)
+            except Exception as exc:
+                if self.hardware.fractional_gates is True:
+                    raise BackendError(f"fractional_gates: IBM backend {name!r} cannot be loaded with fractional "
+                                       f"gates ({type(exc).__name__}: {redact(exc)})") from None
+                log.debug("%s: no fractional gates (%s); loading without", name, type(exc).__name__)
         try:
             return self.service.backend(name)
         except Exception as exc:
@@ -269,14 +208,23 @@ class IBMExecutor(CachingExecutor):
         return True
 
     def _pass_manager(self, optimization_level: int):
-        kwargs: dict[str, Any] = {}
-        if self.seed is not None:
-            kwargs["seed_transpiler"] = int(self.seed)
-        return generate_preset_pass_manager(optimization_level=optimization_level, backend=self.backend, **kwargs)
+        return device_pass_manager(self.backend, optimization_level=optimization_level,
+                                   seed_transpiler=11 if self.seed is None else int(self.seed),
+                                   layout_trials=self.layout_trials)
 
     # -- sampler -----------------------------------------------------------------------------
-    def options_dict(self, shots: int, seed: int | None) -> dict[str, Any]:
-        opts: dict[str, Any] = {**self.sampler_options, "default_shots": int(shots)}
+    def job_tags(self, tick_circuit: Any = None) -> list[str]:
+        """Tags for a job: ``qar``, the plan's tag (:func:`plan_tag`) and the configured ones."""
+        tags = [QAR_TAG, plan_tag(getattr(tick_circuit, "plan", None)), *self.hardware.job_tags]
+        return list(dict.fromkeys(t for t in tags if t))
+
+    def options_dict(self, shots: int, seed: int | None, tags: list[str] | None = None) -> dict[str, Any]:
+        """Client-side ``SamplerOptions`` as a dict: shots, ``max_execution_time``, tags, DD, twirling."""
+        opts: dict[str, Any] = {**self.sampler_options, "default_shots": int(shots),
+                                "max_execution_time": int(self.hardware.max_execution_time)}
+        env = dict(opts.get("environment") or {})
+        env["job_tags"] = list(dict.fromkeys([*(env.get("job_tags") or []), *(tags or [QAR_TAG])]))
+        opts["environment"] = env
         if self.twirling:
             opts["twirling"] = dict(self.twirling)
         if self.dynamical_decoupling:
@@ -298,24 +246,81 @@ class IBMExecutor(CachingExecutor):
                 raise BackendError(f"{self.name}: cannot open a {self.mode}: {type(exc).__name__}: {redact(exc)}") from None
         return self._mode_obj
 
-    def sampler(self, shots: int, seed: int | None = None):
+    def sampler(self, shots: int, seed: int | None = None, tags: list[str] | None = None):
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", DeprecationWarning)
-            return self._sampler_cls(mode=self._execution_mode(), options=self.options_dict(shots, seed))
+            return self._sampler_cls(mode=self._execution_mode(), options=self.options_dict(shots, seed, tags))
 
-    def submit(self, circuit, parameter_values=None, shots=None, seed=None):
-        """Submit one PUB for all rows; returns ``(job, info)`` without waiting."""
+    def rep_delay_s(self) -> float | None:
+        """Delay between shots: the ``execution.rep_delay`` option, else the device default."""
+        chosen = (self.sampler_options.get("execution") or {}).get("rep_delay")
+        if chosen is not None:
+            return float(chosen)
+        for source in (self.backend, getattr(self.backend, "configuration", lambda: None)()):
+            value = getattr(source, "default_rep_delay", None)
+            if isinstance(value, (int, float)):
+                return float(value)
+        return None
+
+    def _pub(self, circuit, parameter_values, shots):
         prepared, prepare_s = self.prepared(circuit)
         isa = prepared.isa
-        if self.dynamical_decoupling.get("enable") and is_dynamic(isa):
-            raise BackendError(f"{self.name}: dynamical decoupling cannot be used with dynamic circuits")
-        values = as_value_matrix(parameter_values, prepared.num_input_parameters)
-        bound = prepared.bind_matrix(values)
-        shots = int(shots or self.default_shots)
-        seed = self.seed if seed is None else seed
+        check_hardware_options(fractional_gates=self.fractional, twirling=self.twirling,
+                               dynamical_decoupling=self.dynamical_decoupling, dynamic=is_dynamic(isa))
+        bound = prepared.bind_matrix(as_value_matrix(parameter_values, prepared.num_input_parameters))
         pub = (isa, bound, shots) if isa.num_parameters else (isa, None, shots)
+        return pub, isa, bound, prepare_s
+
+    def dry_run(self, circuit, parameter_values=None, shots=None, seed=None) -> dict[str, Any]:
+        """Compile, bind and validate a job as :meth:`submit` would, and report it; nothing is sent.
+
+        The PUB and options go through qiskit-ibm-runtime's own client-side preparation
+        (``executor_sampler.prepare``: PUB coercion, option checks, DD insertion), the step
+        ``Sampler.run`` takes before it submits. Reported: the ISA circuit's active qubits,
+        two-qubit gates, depth, ESP and duration (:func:`~qar_qiskit.backends.compile.isa_summary`),
+        the estimated QPU time (:func:`~qar_qiskit.backends.compile.estimate_quantum_seconds`),
+        the job's ``max_execution_time``, tags and options.
+        """
+        shots = int(shots or self.default_shots)
+        pub, isa, bound, prepare_s = self._pub(circuit, parameter_values, shots)
+        seed = self.seed if seed is None else seed
+        tags = self.job_tags(circuit)
+        options = self.options_dict(shots, seed, tags)
         try:
-            job = self.sampler(shots, seed).run([pub])
+            from qiskit_ibm_runtime.executor_sampler.prepare import prepare
+            from qiskit_ibm_runtime.options_models import SamplerOptions
+
+            prepare([pub], SamplerOptions(**options), shots, backend=self.backend)
+        except ImportError:  # pragma: no cover - qiskit-ibm-runtime < 0.50
+            pass
+        except Exception as exc:
+            raise BackendError(f"{self.name}: the job would be rejected: {type(exc).__name__}: {redact(exc)}") from None
+        summary = isa_summary(isa, self.backend.target)
+        estimate = estimate_quantum_seconds(isa, self.backend.target, shots, int(bound.shape[0]), self.rep_delay_s())
+        return {"backend": self.name, "rows": int(bound.shape[0]), "shots": shots, "tags": tags,
+                "max_execution_time": options["max_execution_time"], "fractional_gates": self.fractional,
+                "layout_trials": self.layout_trials, "optimization_level": self.optimization_level,
+                "isa": summary, "estimate": estimate, "options": options, "prepare_s": prepare_s,
+                "within_max_execution_time": (None if estimate["quantum_seconds"] is None
+                                              else estimate["quantum_seconds"] <= options["max_execution_time"])}
+
+    def submit(self, circuit, parameter_values=None, shots=None, seed=None):
+        """Submit one PUB for all rows; returns ``(job, info)`` without waiting.
+
+        Refused (:class:`~qar_qiskit.errors.ConfigError`) when the estimated QPU time exceeds
+        ``max_execution_time``: IBM would cancel the job part-way and bill what it used.
+        """
+        shots = int(shots or self.default_shots)
+        pub, isa, bound, prepare_s = self._pub(circuit, parameter_values, shots)
+        seed = self.seed if seed is None else seed
+        tags = self.job_tags(circuit)
+        if not self.local:
+            need = estimate_quantum_seconds(isa, self.backend.target, shots, int(bound.shape[0]), self.rep_delay_s())
+            if (need["quantum_seconds"] or 0.0) > self.hardware.max_execution_time:
+                raise ConfigError(f"max_execution_time: the job needs about {need['quantum_seconds']:.0f} s of QPU "
+                                  f"time, more than {self.hardware.max_execution_time} s; raise it or use fewer shots")
+        try:
+            job = self.sampler(shots, seed, tags).run([pub])
         except (BackendError, JobError):
             raise
         except Exception as exc:
@@ -328,6 +333,9 @@ class IBMExecutor(CachingExecutor):
             "seed": seed,
             "local": self.local,
             "sampler": self.sampler_kind,
+            "tags": tags,
+            "max_execution_time": int(self.hardware.max_execution_time),
+            "fractional_gates": self.fractional,
         }
         return job, info
 
@@ -337,7 +345,7 @@ class IBMExecutor(CachingExecutor):
         result = wait_for_result(job, timeout_s if timeout_s is not None else self.timeout_s)
         wait_s = time.perf_counter() - t0
         rows = counts_from_job_result(result, info["registers"], info["rows"], postselect)
-        job_id = _job_id(job)
+        job_id = job_id_of(job)
         timing = {"prepare_s": info["prepare_s"], "run_s": wait_s, "per_row_s": wait_s / max(1, info["rows"])}
         meta = {"sampler": info["sampler"], "local": info["local"], "seed": info["seed"], "mode": self.mode}
         if postselect:
@@ -358,42 +366,3 @@ class IBMExecutor(CachingExecutor):
             self._mode_obj = None
 
 
-def _job_id(job) -> str:
-    jid = job.job_id
-    return str(jid() if callable(jid) else jid)
-
-
-def job_status_name(job) -> str:
-    """The job's status as an upper-case string (``DONE``, ``ERROR``, ``CANCELLED``, ...)."""
-    status = job.status()
-    name = getattr(status, "name", status)
-    return str(name).upper()
-
-
-FINAL_OK = {"DONE", "COMPLETED"}
-FINAL_BAD = {"ERROR", "CANCELLED", "CANCELED", "FAILED"}
-
-
-def wait_for_result(job, timeout_s: float | None):
-    """``job.result()`` with failures and timeouts turned into one-line :class:`JobError`."""
-    jid = _job_id(job)
-    try:
-        if timeout_s is None:
-            return job.result()
-        try:
-            return job.result(timeout=timeout_s)
-        except TypeError:  # a job object without a timeout argument
-            return job.result()
-    except (BackendError, JobError):
-        raise
-    except Exception as exc:
-        name = type(exc).__name__
-        if "Timeout" in name or isinstance(exc, TimeoutError):
-            raise JobError(f"job {jid} did not finish within {timeout_s} s") from None
-        try:
-            status = job_status_name(job)
-        except Exception:
-            status = "ERROR"
-        if status in ("CANCELLED", "CANCELED"):
-            raise JobError(f"job {jid} was cancelled") from None
-        raise JobError(f"job {jid} failed: {name}: {redact(exc)}") from None

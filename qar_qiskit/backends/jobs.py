@@ -10,7 +10,12 @@ is ever written: records contain only what is listed above.
 Local testing-mode jobs (a fake device behind the service) run inside the submitting process
 and cannot be fetched by id later, so :func:`submit_tick` waits for them and stores their counts;
 real IBM jobs are stored with status ``QUEUED`` and fetched with ``service.job(id)`` by
-:func:`job_status` / :func:`job_result` from any later process.
+:func:`job_status` / :func:`job_result` from any later process. A job missing from the store
+(another machine, a lost store) is fetched by id, or found by tag with
+``service.jobs(job_tags=[tag])``; its plan comes back from its ``qar-plan:`` tag and its
+registers, rows and shots from its result. Records keep the job's tags, ``max_execution_time``
+and, once finished, its QPU usage (``job.usage()``, seconds) as ``usage_s``.
+:func:`dry_run_tick` compiles and validates a submission without sending it.
 
 Integration point for the pipeline: :func:`submit_tick` takes a TickCircuit and its ``(B, P)``
 parameter values (what ``QAR.prepare_tick(tick)`` returns) and a backend spec ``ibm:<name>``.
@@ -31,7 +36,7 @@ import numpy as np
 from qar_qiskit.backends.base import ExecutionResult
 from qar_qiskit.errors import BackendError, JobError, StateError
 
-__all__ = ["JobStore", "default_store_path", "submit_tick", "job_status", "job_result", "JOB_STORE_ENV"]
+__all__ = ["JobStore", "default_store_path", "submit_tick", "dry_run_tick", "job_status", "job_result", "JOB_STORE_ENV"]
 
 JOB_STORE_ENV = "QAR_JOB_STORE"
 STORE_VERSION = 1
@@ -179,18 +184,8 @@ def submit_tick(
     ``(tick_circuit, parameter_values, context)``; pass them here. ``settings`` go to
     :func:`~qar_qiskit.backends.registry.make_executor` (``service=`` for tests).
     """
-    from qar_qiskit.backends.ibm import IBMExecutor
-    from qar_qiskit.backends.registry import make_executor
-
-    from qar_qiskit.backends.registry import validate_spec
-
-    backend = validate_spec(backend)
-    if not backend.startswith("ibm:"):
-        raise BackendError(f"submit needs an IBM backend (ibm:<name>), got {backend!r}; run other backends directly")
     store = store if isinstance(store, JobStore) else JobStore(store)
-    ex = executor or make_executor(backend, **settings)
-    if not isinstance(ex, IBMExecutor):  # pragma: no cover - guarded above
-        raise BackendError(f"{backend!r} is not an IBM backend")
+    ex = _ibm_executor(tick_circuit, backend, executor, settings)
     values = np.atleast_2d(np.asarray(parameter_values, dtype=float))
     job, info = ex.submit(tick_circuit, values, shots=shots)
     job_id = str(job.job_id())
@@ -208,26 +203,66 @@ def submit_tick(
         "sampler": info["sampler"],
         "mode": ex.mode,
         "context": context or {},
+        "tags": info["tags"],
+        "max_execution_time": info["max_execution_time"],
+        "fractional_gates": info["fractional_gates"],
     }
     if info["local"]:
         # Local testing mode: the job lives in this process only; wait and keep its counts.
         try:
             results = ex.results_from_job(job, info)
-            record.update(status="DONE", results=[r.to_dict() for r in results], finished_at=_now())
+            record.update(status="DONE", results=[r.to_dict() for r in results], finished_at=_now(),
+                          usage_s=_usage(job))
         except JobError as exc:
             record.update(status="ERROR", error=str(exc), finished_at=_now())
     store.add(record)
     return record
 
 
+def _ibm_executor(tick_circuit: Any, backend: str, executor, settings: dict[str, Any]):
+    """The IBM executor for ``backend`` (``ibm:least-busy`` asks for the circuit's qubit count)."""
+    from qar_qiskit.backends.ibm import LEAST_BUSY, IBMExecutor
+    from qar_qiskit.backends.registry import make_executor, validate_spec
+
+    backend = validate_spec(backend)
+    if not backend.startswith("ibm:"):
+        raise BackendError(f"submit needs an IBM backend (ibm:<name>), got {backend!r}; run other backends directly")
+    if executor is None and backend == f"ibm:{LEAST_BUSY}":
+        circuit = getattr(tick_circuit, "circuit", tick_circuit)
+        settings = {"min_num_qubits": int(circuit.num_qubits), **settings}
+    ex = executor or make_executor(backend, **settings)
+    if not isinstance(ex, IBMExecutor):  # pragma: no cover - guarded above
+        raise BackendError(f"{backend!r} is not an IBM backend")
+    return ex
+
+
+def dry_run_tick(tick_circuit: Any, parameter_values: Any, backend: str, *, shots: int | None = None,
+                 executor=None, **settings: Any) -> dict[str, Any]:
+    """What :func:`submit_tick` would send, validated and reported (:meth:`IBMExecutor.dry_run`); nothing is sent or stored."""
+    ex = _ibm_executor(tick_circuit, backend, executor, settings)
+    try:
+        values = np.atleast_2d(np.asarray(parameter_values, dtype=float))
+        return {**ex.dry_run(tick_circuit, values, shots=shots), "plan": _plan_dump(tick_circuit)}
+    finally:
+        ex.close()
+
+
+def _usage(job) -> float | None:
+    """``job.usage()``: QPU seconds billed (0 for local testing mode), None when unavailable."""
+    try:
+        return float(job.usage())
+    except Exception:  # noqa: BLE001 - usage is informative; a failing query must not fail a result
+        return None
+
+
 def _service_for(record: dict[str, Any], service=None, **settings):
-    from qar_qiskit.backends.ibm import get_service
+    from qar_qiskit.backends.ibm_service import get_service
 
     return get_service(service, settings.get("service_factory"))
 
 
 def _remote_job(record: dict[str, Any], service=None, **settings):
-    from qar_qiskit.backends.ibm import redact
+    from qar_qiskit.backends.ibm_service import redact
 
     if record.get("local"):
         raise JobError(f"job {record['job_id']} ran in local testing mode and has no stored result")
@@ -238,12 +273,43 @@ def _remote_job(record: dict[str, Any], service=None, **settings):
         raise JobError(f"job {record['job_id']} cannot be fetched from IBM Quantum: {type(exc).__name__}: {redact(exc)}") from None
 
 
-def job_status(job_id: str, *, store: JobStore | str | None = None, service=None, **settings: Any) -> dict[str, Any]:
-    """The job's record with a fresh ``status`` (asks the service unless the status is final)."""
-    from qar_qiskit.backends.ibm import FINAL_BAD, FINAL_OK, job_status_name, redact
+def _record(store: JobStore, job_id: str | None, tag: str | None, service=None, **settings) -> dict[str, Any]:
+    """The store's record of ``job_id``; else the job found on IBM Quantum by id or by ``tag``,
+    added to the store (so the next call is local)."""
+    from qar_qiskit.backends.ibm_service import find_remote_job, has_ibm_credentials, remote_record
+
+    if job_id:
+        try:
+            return store.get(job_id)
+        except JobError as unknown:
+            message = str(unknown)
+        if service is None and settings.get("service_factory") is None and not has_ibm_credentials():
+            raise JobError(f"{message}; no IBM Quantum credentials to look it up there")
+        try:
+            job = find_remote_job(_service_for({}, service, **settings), job_id=job_id)
+        except (JobError, BackendError) as exc:
+            raise JobError(f"{message}; {exc}") from None
+    else:
+        job = find_remote_job(_service_for({}, service, **settings), tag=tag)
+        job_id = str(job.job_id())
+        with contextlib.suppress(JobError):
+            return store.get(job_id)
+    record = remote_record(job)
+    store.add(record)
+    return record
+
+
+def job_status(job_id: str | None, *, store: JobStore | str | None = None, service=None, tag: str | None = None,
+               **settings: Any) -> dict[str, Any]:
+    """The job's record with a fresh ``status`` (asks the service unless the status is final).
+
+    A job missing from the store is fetched from IBM Quantum by id, or found by ``tag``.
+    """
+    from qar_qiskit.backends.ibm_service import FINAL_BAD, FINAL_OK, job_status_name, redact
 
     store = store if isinstance(store, JobStore) else JobStore(store)
-    record = store.get(job_id)
+    record = _record(store, job_id, tag, service, **settings)
+    job_id = record["job_id"]
     if record["status"] in FINAL_OK | FINAL_BAD:
         return record
     job = _remote_job(record, service, **settings)
@@ -257,22 +323,28 @@ def job_status(job_id: str, *, store: JobStore | str | None = None, service=None
 
 
 def job_result(
-    job_id: str,
+    job_id: str | None,
     *,
     store: JobStore | str | None = None,
     service=None,
     wait_s: float | None = 0,
+    tag: str | None = None,
     **settings: Any,
 ) -> list[ExecutionResult]:
     """Results of a finished job; :class:`JobError` when unknown, failed, cancelled or unfinished.
 
     ``wait_s``: ``0`` does not wait for an unfinished job, ``None`` waits indefinitely, a number
-    waits that many seconds (then :class:`JobError`).
+    waits that many seconds (then :class:`JobError`). A job missing from the store is fetched
+    from IBM Quantum by id, or the newest job carrying ``tag`` (``service.jobs(job_tags=[tag])``);
+    its registers, rows and shots then come from the result and its plan from its plan tag.
+    The job's QPU usage (``job.usage()``, seconds) is kept in the record as ``usage_s``.
     """
-    from qar_qiskit.backends.ibm import FINAL_BAD, FINAL_OK, counts_from_job_result, job_status_name, wait_for_result
+    from qar_qiskit.backends.ibm_service import (FINAL_BAD, FINAL_OK, counts_from_job_result, job_status_name,
+                                                 result_layout, wait_for_result)
 
     store = store if isinstance(store, JobStore) else JobStore(store)
-    record = store.get(job_id)
+    record = _record(store, job_id, tag, service, **settings)
+    job_id = record["job_id"]
     if record.get("results"):
         try:
             return [ExecutionResult.from_dict(r) for r in record["results"]]
@@ -288,7 +360,7 @@ def job_result(
         store.update(job_id, status=status)
         raise JobError(f"job {job_id} was cancelled")
     if status in FINAL_BAD:
-        from qar_qiskit.backends.ibm import redact
+        from qar_qiskit.backends.ibm_service import redact
 
         message = ""
         with contextlib.suppress(Exception):
@@ -299,8 +371,12 @@ def job_result(
         store.update(job_id, status=status)
         raise JobError(f"job {job_id} is {status}, not finished; try again later or pass --wait SECONDS")
     result = wait_for_result(job, wait_s)
+    if not record.get("registers"):  # recovered from IBM Quantum: the layout comes with the result
+        registers, n_rows, shots = result_layout(result)
+        record = store.update(job_id, registers=registers, rows=n_rows, shots=shots)
     rows = counts_from_job_result(result, record["registers"], int(record["rows"]))
     results = [ExecutionResult(counts=c, shots=int(record["shots"]), backend=record["backend"], job_id=job_id,
                                metadata={"sampler": record.get("sampler")}) for c in rows]
-    store.update(job_id, status="DONE", results=[r.to_dict() for r in results], finished_at=_now())
+    store.update(job_id, status="DONE", results=[r.to_dict() for r in results], finished_at=_now(),
+                 usage_s=_usage(job))
     return results

@@ -4,14 +4,16 @@ Specs: ``exact``, ``aer``, ``aer-noisy:<FakeName>`` (e.g. ``aer-noisy:FakeTorino
 ``ibm:<backend name>``. Profiles are YAML files (top-level ``backends/*.yaml``) with ``name``
 (the spec), ``shots``, ``seed``, ``optimization_level``, ``aer`` (Aer backend options) and
 backend-specific keys (``mitigation``, ``mode``, ``twirling``, ``dynamical_decoupling``,
-``instance``). A profile never holds a token.
+``instance``, and for IBM ``layout_trials``, ``fractional_gates``, ``max_execution_time``,
+``job_tags``). ``ibm:least-busy`` picks the operational device with the shortest queue. A
+profile never holds a token.
 """
 
 from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
@@ -22,7 +24,7 @@ from qar_qiskit.errors import BackendError, ConfigError, QARError
 __all__ = ["make_executor", "make_executor_from_profile", "load_profile", "BackendProfile",
            "list_backends", "VALID_SPECS", "profile_dirs"]
 
-VALID_SPECS = ("exact", "aer", "aer-noisy:<FakeName>", "ibm:<backend name>")
+VALID_SPECS = ("exact", "aer", "aer-noisy:<FakeName>", "ibm:<backend name>", "ibm:least-busy")
 
 
 class BackendProfile(BaseModel):
@@ -45,6 +47,10 @@ class BackendProfile(BaseModel):
     twirling: dict[str, Any] = Field(default_factory=dict)
     dynamical_decoupling: dict[str, Any] = Field(default_factory=dict)
     timeout_s: float | None = None
+    layout_trials: int | None = Field(None, ge=1, le=64)
+    fractional_gates: bool | Literal["auto"] = "auto"
+    max_execution_time: int | None = Field(None, ge=1, le=10800)
+    job_tags: list[str] = Field(default_factory=list)
 
     def settings(self) -> dict[str, Any]:
         """Keyword settings for :func:`make_executor` (only the ones the spec's kind uses)."""
@@ -59,7 +65,9 @@ class BackendProfile(BaseModel):
                     "cal_shots": self.cal_shots}
         if kind == "ibm":
             return {**common, "mode": self.mode, "instance": self.instance, "twirling": self.twirling,
-                    "dynamical_decoupling": self.dynamical_decoupling, "timeout_s": self.timeout_s}
+                    "dynamical_decoupling": self.dynamical_decoupling, "timeout_s": self.timeout_s,
+                    "layout_trials": self.layout_trials, "fractional_gates": self.fractional_gates,
+                    "max_execution_time": self.max_execution_time, "job_tags": self.job_tags}
         return {}
 
 
@@ -142,7 +150,8 @@ def _only(settings: dict, cls) -> dict:
 
     accepted = set(inspect.signature(cls.__init__).parameters) - {"self"}
     unknown = set(settings) - accepted - {"service", "service_factory", "channel", "instance", "mode",
-                                          "twirling", "dynamical_decoupling", "timeout_s"}
+                                          "twirling", "dynamical_decoupling", "timeout_s", "layout_trials",
+                                          "fractional_gates", "max_execution_time", "job_tags", "min_num_qubits"}
     if unknown:
         raise ConfigError(f"unknown backend setting(s) for {cls.__name__}: {', '.join(sorted(unknown))}")
     return {k: v for k, v in settings.items() if k in accepted}

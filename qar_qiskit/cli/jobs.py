@@ -91,6 +91,54 @@ def read_job_decisions(record: dict, results) -> list[dict | None] | None:
     return out
 
 
+def _job_or_tag(job_id: Optional[str], tag: Optional[str]) -> Optional[str]:
+    if not job_id and not tag:
+        raise InputError("job id: give a job id or --tag TAG")
+    if job_id and tag:
+        raise InputError("job id: give a job id or --tag TAG, not both")
+    return job_id
+
+
+def hardware_flags(fractional: str, dd: Optional[str], twirl: Optional[str]) -> dict[str, Any]:
+    """Executor settings from ``--fractional-gates``, ``--dd`` and ``--twirl`` (:class:`InputError` naming the flag)."""
+    choices = {"auto": "auto", "on": True, "off": False}
+    if fractional not in choices:
+        raise InputError(f"--fractional-gates: must be auto, on or off, got {fractional!r}")
+    out: dict[str, Any] = {"fractional_gates": choices[fractional]}
+    if dd is not None:
+        out["dynamical_decoupling"] = {"enable": True, "sequence_type": dd}
+    if twirl is not None:
+        kinds = {"gates": ("enable_gates",), "measure": ("enable_measure",), "all": ("enable_gates", "enable_measure")}
+        if twirl not in kinds:
+            raise InputError(f"--twirl: must be gates, measure or all, got {twirl!r}")
+        out["twirling"] = {k: True for k in kinds[twirl]}
+    return out
+
+
+def format_dry_run(report: dict[str, Any]) -> str:
+    """The text of ``qar submit --dry-run``."""
+    isa, est = report["isa"], report["estimate"]
+    if est["quantum_seconds"] is None:
+        qpu = "unknown: the target has no gate durations (a simulator)"
+    else:
+        qpu = (f"~{est['quantum_seconds']:.2f} s = {est['executions']} executions x "
+               f"({1e6 * est['circuit_duration_s']:.1f} us + rep_delay {1e6 * est['rep_delay_s']:.0f} us); "
+               "IBM's per-job overhead not included")
+    lines = [
+        f"dry run on {report['backend']}: nothing was sent",
+        f"  ISA circuit  {isa['active_qubits']} active qubits, {isa['two_qubit_gates']} two-qubit gates, "
+        f"depth {isa['depth']}, ESP {isa['esp']:.4f}",
+        "  gates        " + ", ".join(f"{k} {v}" for k, v in sorted(isa["ops"].items())),
+        f"  compile      level {report['optimization_level']}, {report['layout_trials']} layout trials, "
+        f"fractional gates {'on' if report['fractional_gates'] else 'off'}",
+        f"  QPU time     {qpu}",
+        f"  max_execution_time {report['max_execution_time']} s"
+        + ("  (EXCEEDED: the job would be refused)" if report["within_max_execution_time"] is False else ""),
+        f"  tags         {', '.join(report['tags'])}",
+    ]
+    return "\n".join(lines)
+
+
 def register(app: typer.Typer) -> None:
     """Add this module's commands to app."""
 
@@ -116,20 +164,36 @@ def register(app: typer.Typer) -> None:
     def submit_cmd(
         ctx: typer.Context,
         tick: Path = typer.Option(..., "--tick", help="Tick file (JSON/YAML).", dir_okay=False),
-        backend: str = typer.Option(..., "--backend", help="ibm:<backend name>"),
+        backend: str = typer.Option(..., "--backend", help="ibm:<backend name> or ibm:least-busy"),
         shots: int = typer.Option(1024, "--shots", min=1),
         optimization_level: Optional[int] = typer.Option(None, "--optimization-level", min=0, max=3),
+        layout_trials: Optional[int] = typer.Option(None, "--layout-trials", min=1, max=64,
+                                                    help="Seeded transpilations, best ESP kept (default 8)."),
+        fractional: str = typer.Option("auto", "--fractional-gates", help="auto | on | off (Heron rzz/rx)."),
+        dd: Optional[str] = typer.Option(None, "--dd", help="Dynamical decoupling sequence: XX | XpXm | XY4."),
+        twirl: Optional[str] = typer.Option(None, "--twirl", help="Pauli twirling: gates | measure | all."),
+        max_execution_time: Optional[int] = typer.Option(None, "--max-execution-time", min=1, max=10800,
+                                                         help="QPU seconds before IBM cancels the job (default 300)."),
+        tags: list[str] = typer.Option([], "--tag", help="Extra job tag (repeatable); find the job with qar result --tag."),
         mode: str = typer.Option("job", "--mode", help="job | batch | session"),
+        dry_run: bool = typer.Option(False, "--dry-run", help="Compile, validate and report; send nothing."),
         store: Optional[Path] = typer.Option(None, "--store", help="Job store (default $QAR_JOB_STORE or ~/.qar/jobs.json)."),
         as_json: bool = typer.Option(False, "--json"),
     ) -> None:
-        """Submit one tick to IBM Quantum and record the job id."""
-        from qar_qiskit.backends.jobs import submit_tick
+        """Submit one tick to IBM Quantum and record the job id (or --dry-run: report, send nothing)."""
+        from qar_qiskit.backends.jobs import dry_run_tick, submit_tick
 
         config_path = (ctx.obj or {}).get("config_path")
         tick_circuit, values, context = prepare_tick_for_submit(read_tick_file(tick), config_path)
-        record = submit_tick(tick_circuit, values, backend, shots=shots, store=_store(store),
-                             optimization_level=optimization_level, mode=mode, context=context)
+        settings = {"optimization_level": optimization_level, "mode": mode, "layout_trials": layout_trials,
+                    "max_execution_time": max_execution_time, "job_tags": list(tags) or None,
+                    **hardware_flags(fractional, dd, twirl)}
+        if dry_run:
+            report = dry_run_tick(tick_circuit, values, backend, shots=shots, **settings)
+            _echo_json(report) if as_json else typer.echo(format_dry_run(report))
+            return
+        record = submit_tick(tick_circuit, values, backend, shots=shots, store=_store(store), context=context,
+                             **settings)
         if as_json:
             _echo_json({k: v for k, v in record.items() if k != "results"})
         else:
@@ -137,14 +201,15 @@ def register(app: typer.Typer) -> None:
 
     @app.command("status")
     def status_cmd(
-        job_id: str = typer.Argument(..., help="Job id printed by qar submit."),
+        job_id: Optional[str] = typer.Argument(None, help="Job id printed by qar submit."),
+        tag: Optional[str] = typer.Option(None, "--tag", help="Find the newest IBM job carrying this tag."),
         store: Optional[Path] = typer.Option(None, "--store"),
         as_json: bool = typer.Option(False, "--json"),
     ) -> None:
-        """Show a submitted job's status."""
+        """Show a submitted job's status (a job missing from the store is looked up on IBM Quantum)."""
         from qar_qiskit.backends.jobs import job_status
 
-        record = job_status(job_id, store=_store(store))
+        record = job_status(_job_or_tag(job_id, tag), store=_store(store), tag=tag)
         if as_json:
             _echo_json({k: record.get(k) for k in ("job_id", "backend", "status", "submitted_at", "shots", "rows")})
         else:
@@ -153,20 +218,29 @@ def register(app: typer.Typer) -> None:
 
     @app.command("result")
     def result_cmd(
-        job_id: str = typer.Argument(..., help="Job id printed by qar submit."),
+        job_id: Optional[str] = typer.Argument(None, help="Job id printed by qar submit."),
+        tag: Optional[str] = typer.Option(None, "--tag", help="Use the newest IBM job carrying this tag."),
         store: Optional[Path] = typer.Option(None, "--store"),
         wait: float = typer.Option(0, "--wait", help="Seconds to wait for an unfinished job (0: do not wait)."),
         as_json: bool = typer.Option(False, "--json"),
     ) -> None:
-        """Print a finished job's per-register counts."""
+        """Print a finished job's per-register counts, decision and QPU usage.
+
+        A job missing from the local store is fetched from IBM Quantum by id, or found by --tag.
+        """
         from qar_qiskit.backends.jobs import job_result
 
         job_store = _store(store)
-        results = job_result(job_id, store=job_store, wait_s=wait)
-        decisions = read_job_decisions(job_store.get(job_id), results)
+        results = job_result(_job_or_tag(job_id, tag), store=job_store, wait_s=wait, tag=tag)
+        job_id = results[0].job_id if results else job_id
+        record = job_store.get(job_id)
+        decisions = read_job_decisions(record, results)
         if as_json:
-            _echo_json({"job_id": job_id, "results": [r.to_dict() for r in results], "decisions": decisions})
+            _echo_json({"job_id": job_id, "results": [r.to_dict() for r in results], "decisions": decisions,
+                        "usage_s": record.get("usage_s"), "tags": record.get("tags")})
             return
+        if record.get("usage_s") is not None:
+            typer.echo(f"job {job_id}: QPU usage {record['usage_s']:g} s")
         for i, r in enumerate(results):
             typer.echo(f"row {i}: {r.shots} shots on {r.backend}")
             if decisions and decisions[i]:

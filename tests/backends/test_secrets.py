@@ -4,7 +4,9 @@ A random token ``qar-test-token-<hex>`` is planted in ``QISKIT_IBM_TOKEN``. The 
 runs in qiskit-ibm-runtime's local testing mode behind the fake service (tests/backends/
 fake_service.py): ``qar submit`` of a market tick, ``qar status``, ``qar result`` (text and
 JSON), a job fetched by id as from hardware, ``qar decide`` on an IBM backend with a state file
-(plain and gzip), and ``qar backends``; then failing authentication, both the fake service
+(plain and gzip), ``qar backends``, and the issue #13 paths: ``qar submit --dry-run`` (also on
+``ibm:least-busy``), a tagged submission, ``qar result --tag`` / ``qar status`` of a job known
+only to IBM (not in the store); then failing authentication, both the fake service
 quoting the token in its error and the real ``QiskitRuntimeService`` refusing it offline.
 
 The token must not appear in any file written (job store, lock, state files, anything under
@@ -129,6 +131,19 @@ def test_token_never_leaks_in_process(token, tmp_path, caplog, monkeypatch):
                    "--state", str(tmp_path / state)).startswith("decision ")
     qar("backends")
     assert len(json.loads(store.read_text())["jobs"]) == 2
+    # issue #13: dry runs (nothing stored), a tagged job, jobs found on IBM by tag or id only
+    report = json.loads(qar("submit", "--tick", str(tick), "--backend", "ibm:least-busy", "--dry-run", "--json",
+                            "--layout-trials", "1"))
+    assert report["backend"] == "ibm:fake_fez" and report["isa"]["esp"] > 0
+    assert "nothing was sent" in qar("submit", "--tick", str(tick), "--backend", "ibm:aer_mps", "--dry-run")
+    tagged = qar("submit", "--tick", str(tick), "--backend", "ibm:aer_mps", "--shots", "64", "--tag", "exp-1").split()[0]
+    assert "exp-1" in json.loads(store.read_text())["jobs"][tagged]["tags"]
+    (tmp_path / "jobs" / "hw-tag.json").write_text(json.dumps(
+        {"status": "DONE", "counts": REMOTE_COUNTS, "tags": ["qar", "exp-2"], "usage": 1.5}))
+    (tmp_path / "jobs" / "hw-id.json").write_text(json.dumps({"status": "DONE", "counts": REMOTE_COUNTS}))
+    assert json.loads(qar("result", "--tag", "exp-2", "--json"))["usage_s"] == 1.5
+    assert "DONE" in qar("status", "hw-id")
+    assert len(json.loads(store.read_text())["jobs"]) == 5
 
     # failing authentication: the fake service quotes the token in its error ...
     monkeypatch.setenv("FAKE_IBM_AUTH_FAIL", "1")
@@ -136,6 +151,9 @@ def test_token_never_leaks_in_process(token, tmp_path, caplog, monkeypatch):
     _remote_job(tmp_path, store, "hw-job-2")
     qar("status", "hw-job-2", ok=False)
     qar("result", "hw-job-2", ok=False)
+    qar("result", "--tag", "exp-2", ok=False)
+    qar("result", "hw-unknown", ok=False)
+    qar("submit", "--tick", str(tick), "--backend", "ibm:least-busy", "--dry-run", ok=False)
     from qar_qiskit.backends import make_executor
 
     with pytest.raises(BackendError) as auth:
@@ -185,7 +203,9 @@ def test_token_never_leaks_through_the_console_script(token, tmp_path):
     job_id = qar("submit", "--tick", str(tick), "--backend", "ibm:aer_mps", "--shots", "128").split()[0]
     assert "DONE" in qar("status", job_id)
     assert json.loads(qar("result", job_id, "--json"))["results"]
+    assert "nothing was sent" in qar("submit", "--tick", str(tick), "--backend", "ibm:aer_mps", "--dry-run")
     qar("submit", "--tick", str(tick), "--backend", "ibm:aer_mps", ok=False, FAKE_IBM_AUTH_FAIL="1")
+    qar("result", "--tag", "qar", ok=False, FAKE_IBM_AUTH_FAIL="1")
     real = {k: v for k, v in env.items() if k != "QAR_IBM_SERVICE_FACTORY"}
     out = subprocess.run([script, "submit", "--tick", str(tick), "--backend", "ibm:ibm_fez"], cwd=tmp_path,
                          env=real, capture_output=True, text=True, timeout=120)
