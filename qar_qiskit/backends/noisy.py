@@ -217,7 +217,12 @@ class _ActiveSet:
         self.mitigator = None
         self.mitigation_note = ""
         if mitigation == "m3":
-            cal_sim = self.full_simulator
+            # The calibration circuits are product states (X or nothing, then measure): MPS
+            # simulates them exactly at bond dimension 1. Statevector trajectories of them cost
+            # 2**n per gate and shot (a 24-qubit calibration at 4000 shots ran for minutes).
+            cal_sim = (self.full_simulator if method == "density_matrix" or len(active) <= DENSITY_MATRIX_MAX_QUBITS
+                       else AerSimulator.from_backend(self.sub, method="matrix_product_state", **{
+                           k: v for k, v in full_opts.items() if not k.startswith("fusion")}))
             try:
                 import mthree
 
