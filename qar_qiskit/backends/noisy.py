@@ -53,14 +53,12 @@ from __future__ import annotations
 import logging
 import threading
 import time
-import warnings
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 from qiskit.circuit import QuantumCircuit
-from qiskit.providers import BackendV2, Options
-from qiskit.transpiler import Target, generate_preset_pass_manager
+from qiskit.transpiler import generate_preset_pass_manager
 
 from qar_qiskit.backends.base import (
     CachingExecutor,
@@ -71,8 +69,9 @@ from qar_qiskit.backends.base import (
     outcome_counts,
     raw_outcomes,
 )
+from qar_qiskit.backends.device_sim import DENSITY_MATRIX_MAX_QUBITS, ActiveSet, SubDevice, sub_target
 from qar_qiskit.backends.lightcone import active_qubits, compact_circuit, cone_groups, register_cone, register_qubits
-from qar_qiskit.backends.readout import ClassicalReadout, tensored_readout_inversion, terminal_measurements  # noqa: F401
+from qar_qiskit.backends.readout import ClassicalReadout, tensored_readout_inversion, terminal_measurements
 from qar_qiskit.errors import BackendError, ConfigError
 
 __all__ = [
@@ -102,7 +101,6 @@ NOISY_AER_OPTIONS: dict[str, Any] = {"max_parallel_threads": 0, "fusion_enable":
 
 log = logging.getLogger(__name__)
 
-DENSITY_MATRIX_MAX_QUBITS = 10
 STATEVECTOR_MAX_ACTIVE = 24
 
 
@@ -120,158 +118,6 @@ def fake_device(name: str):
     return cls()
 
 
-# --------------------------------------------------------------------------------------------
-# sub-devices
-
-
-def sub_target(full: Target, active: list[int]) -> Target:
-    """A Target holding only ``active`` qubits' instructions, calibrations and properties."""
-    index = {p: i for i, p in enumerate(active)}
-    qprops = full.qubit_properties
-    target = Target(
-        num_qubits=len(active),
-        dt=full.dt,
-        qubit_properties=[qprops[p] for p in active] if qprops else None,
-        description=f"sub-target of {len(active)} qubits",
-    )
-    for name in full.operation_names:
-        op = full.operation_from_name(name)
-        props = full[name]
-        if props is None or None in props:
-            target.add_instruction(op, name=name)
-            continue
-        sub = {tuple(index[q] for q in qargs): p for qargs, p in props.items() if all(q in index for q in qargs)}
-        if sub:
-            target.add_instruction(op, sub, name=name)
-    return target
-
-
-class _SubDevice(BackendV2):
-    """A BackendV2 exposing a sub-target (only used to build Aer's noise model and M3)."""
-
-    def __init__(self, target: Target, name: str):
-        super().__init__(name=name)
-        self._target = target
-
-    @property
-    def target(self) -> Target:
-        return self._target
-
-    @property
-    def max_circuits(self):
-        return None
-
-    @classmethod
-    def _default_options(cls):
-        return Options()
-
-    def run(self, run_input, **options):  # pragma: no cover - never called
-        raise NotImplementedError
-
-
-# --------------------------------------------------------------------------------------------
-
-
-class _ActiveSet:
-    """Simulators (+ mitigator) for one set of active physical qubits, built once.
-
-    ``simulator`` runs the circuits. For statevector trajectories it carries the device's gate,
-    relaxation and measurement-duration errors but *not* its readout errors, and uses Aer's shot
-    branching; the readout errors are then applied to the sampled outcomes
-    (:class:`~qar_qiskit.backends.readout.ClassicalReadout`, exact for terminal measurements).
-    ``full_simulator`` carries every error, readout included, without shot branching: it runs
-    circuits with mid-circuit measurements and the mthree calibration. For the other methods the
-    two are the same simulator.
-    """
-
-    def __init__(self, device, active: list[int], method: str, aer_options: dict, mitigation: str,
-                 cal_shots: int, seed: int | None):
-        from qiskit_aer import AerSimulator
-        from qiskit_aer.noise import NoiseModel
-
-        self.active = active
-        self.sub = _SubDevice(sub_target(device.target, active), f"{device.name}[{len(active)}q]")
-        self.method = method
-        opts = dict(aer_options)
-        if method == "matrix_product_state":
-            opts.setdefault("mps_sample_measure_algorithm", "mps_probabilities")
-        else:
-            opts = {k: v for k, v in opts.items() if not k.startswith("mps_")}
-        t0 = time.perf_counter()
-        # Shot branching with Aer's own readout errors is wrong in qiskit-aer 0.18.2: it drops
-        # readout errors on |1> (X then measure on FakeTorino's qubit 29: P(0) 11/40000 with
-        # branching, 486/40000 without, 477/40000 on density_matrix; tests/backends/test_executors.py).
-        full_opts = {**opts, "shot_branching_enable": False, "shot_branching_sampling_enable": False}
-        self.full_simulator = AerSimulator.from_backend(self.sub, method=method, **full_opts)
-        self.classical_readout = method == "statevector"
-        if self.classical_readout:
-            quantum_noise = NoiseModel.from_backend(self.sub, readout_error=False)
-            branching = {"shot_branching_enable": True, "shot_branching_sampling_enable": True, **opts}
-            self.simulator = AerSimulator.from_backend(self.sub, method=method, noise_model=quantum_noise,
-                                                       **branching)
-        else:
-            self.simulator = self.full_simulator
-        self.build_s = time.perf_counter() - t0
-        self.readout_errors = [self._measure_error(i) for i in range(len(active))]
-        self.mitigation = mitigation
-        self.mitigator = None
-        self.mitigation_note = ""
-        if mitigation == "m3":
-            # The calibration circuits are product states (X or nothing, then measure): MPS
-            # simulates them exactly at bond dimension 1. Statevector trajectories of them cost
-            # 2**n per gate and shot (a 24-qubit calibration at 4000 shots ran for minutes).
-            cal_sim = (self.full_simulator if method == "density_matrix" or len(active) <= DENSITY_MATRIX_MAX_QUBITS
-                       else AerSimulator.from_backend(self.sub, method="matrix_product_state", **{
-                           k: v for k, v in full_opts.items() if not k.startswith("fusion")}))
-            try:
-                import mthree
-
-                mit = mthree.M3Mitigation(cal_sim)
-                if seed is not None:  # reproducible calibration: mthree runs without a seed
-                    cal_sim.set_options(seed_simulator=int(seed))
-                try:
-                    with warnings.catch_warnings():
-                        warnings.simplefilter("ignore")
-                        mit.cals_from_system(qubits=list(range(len(active))), shots=cal_shots, async_cal=False)
-                finally:
-                    cal_sim.set_options(seed_simulator=None)
-                if mit.faulty_qubits:  # P(1|0) >= P(0|0): mthree's own check; its correction would blow up
-                    self.mitigation = "tensored"
-                    self.mitigation_note = (f"mthree flagged faulty qubits {sorted(mit.faulty_qubits)}; "
-                                            "tensored inversion used")
-                else:
-                    self.mitigator = mit
-            except Exception as exc:  # documented fallback
-                self.mitigation = "tensored"
-                self.mitigation_note = f"mthree unavailable ({type(exc).__name__}); tensored inversion used"
-
-    def readout_for(self, circuit: QuantumCircuit) -> ClassicalReadout | None:
-        """The classical readout of ``circuit`` on :attr:`simulator`, or ``None`` when the circuit
-        must run on :attr:`full_simulator` (not statevector, or a non-terminal measurement)."""
-        if not self.classical_readout or circuit.num_clbits > 63:
-            return None
-        clbit_qubit = terminal_measurements(circuit)
-        return None if clbit_qubit is None else ClassicalReadout.from_target(self.sub.target, clbit_qubit)
-
-    def _measure_error(self, i: int) -> float:
-        props = self.sub.target["measure"].get((i,)) if "measure" in self.sub.target.operation_names else None
-        return float(props.error) if props is not None and props.error is not None else 0.0
-
-    def mitigate(self, counts: dict[str, dict[str, int]], reg_qubits: dict[str, list[int]]) -> dict[str, dict[str, float]]:
-        out = {}
-        for name, c in counts.items():
-            qubits = reg_qubits[name]
-            if any(q < 0 for q in qubits):  # an unmeasured bit: nothing to invert
-                out[name] = {k: v / max(1, sum(c.values())) for k, v in c.items()}
-                continue
-            if self.mitigator is not None:
-                quasi = self.mitigator.apply_correction(c, qubits)
-                out[name] = {k: float(v) for k, v in quasi.items()}
-            else:
-                out[name] = tensored_readout_inversion(c, [self.readout_errors[q] for q in qubits])
-        return out
-
-
 @dataclass(eq=False)
 class _Group:
     """One simulation of a tick: a group of registers on its light cone (or the whole circuit)."""
@@ -283,7 +129,7 @@ class _Group:
     columns: np.ndarray  # indices into the ISA circuit's parameters of ``circuit.parameters``
     qubits: dict[str, list[int]]  # register -> measured compact qubit per bit
     readout: ClassicalReadout | None
-    entry: "_ActiveSet"
+    entry: "ActiveSet"
     cone: bool  # True: a light cone; False: the whole circuit
 
     def describe(self) -> dict[str, Any]:
@@ -349,7 +195,7 @@ class NoisyAerExecutor(CachingExecutor):
         self.light_cone = bool(light_cone)
         self.aer_options = {**NOISY_AER_OPTIONS, **(aer_options or {})}
         self.aer_options.pop("method", None)
-        self._active_sets: dict[tuple[int, ...], _ActiveSet] = {}
+        self._active_sets: dict[tuple[int, ...], ActiveSet] = {}
         self._lock = threading.Lock()
 
     @property
@@ -427,11 +273,11 @@ class NoisyAerExecutor(CachingExecutor):
             prepared.extra["groups"][key] = out
         return out
 
-    def active_set(self, active: tuple[int, ...]) -> _ActiveSet:
+    def active_set(self, active: tuple[int, ...]) -> ActiveSet:
         with self._lock:
             entry = self._active_sets.get(active)
             if entry is None:
-                entry = _ActiveSet(self.device, list(active), self.method_for(len(active)), self.aer_options,
+                entry = ActiveSet(self.device, list(active), self.method_for(len(active)), self.aer_options,
                                    self.mitigation, self.cal_shots, self.seed)
                 self._active_sets[active] = entry
             return entry
@@ -540,3 +386,6 @@ def _equal_shots(row: dict[str, dict[str, int]], rng: np.random.Generator) -> di
         drawn = rng.multivariate_hypergeometric(np.array([counts[k] for k in keys], dtype=np.int64), target)
         out[name] = {k: int(v) for k, v in zip(keys, drawn) if v}
     return out
+
+
+_SubDevice = SubDevice  # the name tests and benchmarks used before the split
