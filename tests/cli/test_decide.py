@@ -83,3 +83,7 @@ def test_decide_noisy_with_the_small_config(tmp_path):
     assert d["backend"] == "aer-noisy:FakeTorino" and d["circuit"]["num_qubits"] == 17
     sampled = np.array(d["distribution"]["sampled"])
     assert sampled.shape == (32,) and abs(sampled.sum() - 1) < 1e-9
+    c = d["circuit"]  # the device figures: whole circuit and the decision register's light cone
+    cone = c["decision_cone"]
+    assert c["active_qubits"] >= 17 and 0 < c["esp"] <= cone["esp"] < 1
+    assert 5 <= cone["qubits"] <= c["active_qubits"] and 0 < cone["two_qubit_gates"] <= c["two_qubit_gates"]
