@@ -500,20 +500,25 @@ class CachingExecutor(Executor):
         t0 = time.perf_counter()
 
         def build() -> PreparedCircuit:
-            circuit = circuit_of(tick_circuit)
-            if is_dynamic(circuit) and not self.supports_dynamic:
-                # No if_else on this backend: run the deferred-measurement equivalent instead.
-                from qar_qiskit.circuits.deferred import defer_measurements
-
-                circuit = defer_measurements(circuit)
-            self._check_fits(circuit)
-            isa = self._transpile(circuit, level)
+            isa = self.transpile_uncached(tick_circuit, level)
             params = parameters_of(tick_circuit)
             prepared = PreparedCircuit(isa=isa, columns=column_map(params, isa), num_input_parameters=len(params))
             return self._post_transpile(prepared)
 
         prepared, hit = self.cache.get_or_create(key, build)
         return prepared, (0.0 if hit else time.perf_counter() - t0)
+
+    def transpile_uncached(self, tick_circuit: Any, optimization_level: int) -> QuantumCircuit:
+        """The ISA circuit of ``tick_circuit`` at ``optimization_level``, bypassing the cache
+        (and the simulators a noisy executor builds per cached circuit): ``qar circuits stats``."""
+        circuit = circuit_of(tick_circuit)
+        if is_dynamic(circuit) and not self.supports_dynamic:
+            # No if_else on this backend: run the deferred-measurement equivalent instead.
+            from qar_qiskit.circuits.deferred import defer_measurements
+
+            circuit = defer_measurements(circuit)
+        self._check_fits(circuit)
+        return self._transpile(circuit, optimization_level)
 
     def prepare(self, tick_circuit: Any, optimization_level: int | None = None) -> QuantumCircuit:
         return self.prepared(tick_circuit, optimization_level)[0].isa
@@ -533,8 +538,16 @@ class CachingExecutor(Executor):
             metrics = {"num_qubits": circuit_of(tick_circuit).num_qubits, "depth": isa.depth(),
                        "two_qubit_gates": two_q, "num_parameters": prepared.num_input_parameters,
                        "plan": plan.sizes() if plan is not None and hasattr(plan, "sizes") else {}}
+            metrics.update(device_metrics(isa, self.device_target()))
             prepared.extra["metrics"] = metrics
         return dict(metrics)
+
+    def device_target(self):
+        """The device target whose error rates give ESPs (noisy and IBM backends), else ``None``."""
+        if not self.noisy:
+            return None
+        target = getattr(self, "target", None)
+        return target if target is not None else getattr(getattr(self, "backend", None), "target", None)
 
     def cache_stats(self) -> dict[str, float]:
         """The transpile cache's size, hits, misses, evictions and hit rate."""
@@ -547,6 +560,23 @@ class CachingExecutor(Executor):
             )
         if not self.supports_dynamic and is_dynamic(circuit):
             raise BackendError(f"backend {self.name!r} does not support dynamic circuits (if_else)")
+
+
+def device_metrics(isa: QuantumCircuit, target) -> dict[str, Any]:
+    """Active qubits and ESP of the whole ISA circuit and the ``decision`` register's backward
+    light cone (:mod:`qar_qiskit.backends.lightcone`), when there is a device ``target``."""
+    if target is None:
+        return {}
+    from qar_qiskit.backends.lightcone import circuit_stats
+
+    stats = circuit_stats(isa, target, registers=("decision",))
+    whole = stats["*"]
+    out: dict[str, Any] = {"active_qubits": whole.qubits, "esp": whole.esp}
+    if "decision" in stats:
+        d = stats["decision"]
+        out["decision_cone"] = {"qubits": d.qubits, "two_qubit_gates": d.two_qubit_gates, "depth": d.depth,
+                                "esp": d.esp}
+    return out
 
 
 #: Names of Qiskit's control-flow instructions (a circuit holding one is dynamic).

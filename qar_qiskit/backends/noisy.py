@@ -53,13 +53,12 @@ from __future__ import annotations
 import logging
 import threading
 import time
-import warnings
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-from qiskit.circuit import QuantumCircuit, QuantumRegister
-from qiskit.providers import BackendV2, Options
-from qiskit.transpiler import Target, generate_preset_pass_manager
+from qiskit.circuit import QuantumCircuit
+from qiskit.transpiler import generate_preset_pass_manager
 
 from qar_qiskit.backends.base import (
     CachingExecutor,
@@ -70,6 +69,8 @@ from qar_qiskit.backends.base import (
     outcome_counts,
     raw_outcomes,
 )
+from qar_qiskit.backends.device_sim import DENSITY_MATRIX_MAX_QUBITS, ActiveSet, SubDevice, sub_target
+from qar_qiskit.backends.lightcone import active_qubits, compact_circuit, cone_groups, register_cone, register_qubits
 from qar_qiskit.backends.readout import ClassicalReadout, tensored_readout_inversion, terminal_measurements
 from qar_qiskit.errors import BackendError, ConfigError
 
@@ -100,9 +101,7 @@ NOISY_AER_OPTIONS: dict[str, Any] = {"max_parallel_threads": 0, "fusion_enable":
 
 log = logging.getLogger(__name__)
 
-DENSITY_MATRIX_MAX_QUBITS = 10
 STATEVECTOR_MAX_ACTIVE = 24
-_SKIP_ON_IDLE = {"barrier", "delay"}
 
 
 def fake_device(name: str):
@@ -119,203 +118,52 @@ def fake_device(name: str):
     return cls()
 
 
-# --------------------------------------------------------------------------------------------
-# compaction onto the active physical qubits
+@dataclass(eq=False)
+class _Group:
+    """One simulation of a tick: a group of registers on its light cone (or the whole circuit)."""
+
+    registers: tuple[str, ...]  # the registers sampled by this simulation
+    owned: tuple[str, ...]  # the registers whose counts this group reports
+    physical: tuple[int, ...]  # the cone's physical qubits
+    circuit: QuantumCircuit  # compacted onto ``physical``
+    columns: np.ndarray  # indices into the ISA circuit's parameters of ``circuit.parameters``
+    qubits: dict[str, list[int]]  # register -> measured compact qubit per bit
+    readout: ClassicalReadout | None
+    entry: "ActiveSet"
+    cone: bool  # True: a light cone; False: the whole circuit
+
+    def describe(self) -> dict[str, Any]:
+        return {"registers": list(self.registers), "qubits": len(self.physical), "method": self.entry.method,
+                "physical_qubits": list(self.physical)}
 
 
-def active_qubits(isa: QuantumCircuit) -> list[int]:
-    """Physical qubits an ISA circuit acts on (barriers and delays alone do not count)."""
-    used = set()
-    for ins in isa.data:
-        if ins.operation.name in _SKIP_ON_IDLE:
-            continue
-        used.update(isa.find_bit(q).index for q in ins.qubits)
-    return sorted(used)
-
-
-def compact_circuit(isa: QuantumCircuit, active: list[int]) -> QuantumCircuit:
-    """``isa`` re-expressed on ``len(active)`` qubits (qubit ``active[i]`` becomes ``i``)."""
-    index = {p: i for i, p in enumerate(active)}
-    q = QuantumRegister(len(active), "q")
-    out = QuantumCircuit(q, *isa.cregs, name=isa.name, global_phase=isa.global_phase)
-    for ins in isa.data:
-        phys = [isa.find_bit(x).index for x in ins.qubits]
-        if any(p not in index for p in phys):
-            if ins.operation.name in _SKIP_ON_IDLE:
-                kept = [q[index[p]] for p in phys if p in index]
-                if kept and ins.operation.name == "barrier":
-                    out.barrier(*kept)
-                continue
-            raise BackendError("internal: compaction dropped an active qubit")  # pragma: no cover
-        out.append(ins.operation, [q[index[p]] for p in phys], ins.clbits)
-    return out
-
-
-def sub_target(full: Target, active: list[int]) -> Target:
-    """A Target holding only ``active`` qubits' instructions, calibrations and properties."""
-    index = {p: i for i, p in enumerate(active)}
-    qprops = full.qubit_properties
-    target = Target(
-        num_qubits=len(active),
-        dt=full.dt,
-        qubit_properties=[qprops[p] for p in active] if qprops else None,
-        description=f"sub-target of {len(active)} qubits",
-    )
-    for name in full.operation_names:
-        op = full.operation_from_name(name)
-        props = full[name]
-        if props is None or None in props:
-            target.add_instruction(op, name=name)
-            continue
-        sub = {tuple(index[q] for q in qargs): p for qargs, p in props.items() if all(q in index for q in qargs)}
-        if sub:
-            target.add_instruction(op, sub, name=name)
-    return target
-
-
-class _SubDevice(BackendV2):
-    """A BackendV2 exposing a sub-target (only used to build Aer's noise model and M3)."""
-
-    def __init__(self, target: Target, name: str):
-        super().__init__(name=name)
-        self._target = target
-
-    @property
-    def target(self) -> Target:
-        return self._target
-
-    @property
-    def max_circuits(self):
-        return None
-
-    @classmethod
-    def _default_options(cls):
-        return Options()
-
-    def run(self, run_input, **options):  # pragma: no cover - never called
-        raise NotImplementedError
-
-
-def register_qubits(circuit: QuantumCircuit) -> dict[str, list[int]]:
-    """Register name -> the qubit index measured into each of its bits (bit 0 first)."""
-    clbit_to_qubit: dict[int, int] = {}
-    for ins in circuit.data:
-        if ins.operation.name == "measure":
-            clbit_to_qubit[circuit.find_bit(ins.clbits[0]).index] = circuit.find_bit(ins.qubits[0]).index
-    out = {}
-    for reg in circuit.cregs:
-        out[reg.name] = [clbit_to_qubit.get(circuit.find_bit(b).index, -1) for b in reg]
-    return out
-
-
-# --------------------------------------------------------------------------------------------
-
-
-class _ActiveSet:
-    """Simulators (+ mitigator) for one set of active physical qubits, built once.
-
-    ``simulator`` runs the circuits. For statevector trajectories it carries the device's gate,
-    relaxation and measurement-duration errors but *not* its readout errors, and uses Aer's shot
-    branching; the readout errors are then applied to the sampled outcomes
-    (:class:`~qar_qiskit.backends.readout.ClassicalReadout`, exact for terminal measurements).
-    ``full_simulator`` carries every error, readout included, without shot branching: it runs
-    circuits with mid-circuit measurements and the mthree calibration. For the other methods the
-    two are the same simulator.
-    """
-
-    def __init__(self, device, active: list[int], method: str, aer_options: dict, mitigation: str,
-                 cal_shots: int, seed: int | None):
-        from qiskit_aer import AerSimulator
-        from qiskit_aer.noise import NoiseModel
-
-        self.active = active
-        self.sub = _SubDevice(sub_target(device.target, active), f"{device.name}[{len(active)}q]")
-        self.method = method
-        opts = dict(aer_options)
-        if method == "matrix_product_state":
-            opts.setdefault("mps_sample_measure_algorithm", "mps_probabilities")
-        else:
-            opts = {k: v for k, v in opts.items() if not k.startswith("mps_")}
-        t0 = time.perf_counter()
-        # Shot branching with Aer's own readout errors is wrong in qiskit-aer 0.18.2: it drops
-        # readout errors on |1> (X then measure on FakeTorino's qubit 29: P(0) 11/40000 with
-        # branching, 486/40000 without, 477/40000 on density_matrix; tests/backends/test_executors.py).
-        full_opts = {**opts, "shot_branching_enable": False, "shot_branching_sampling_enable": False}
-        self.full_simulator = AerSimulator.from_backend(self.sub, method=method, **full_opts)
-        self.classical_readout = method == "statevector"
-        if self.classical_readout:
-            quantum_noise = NoiseModel.from_backend(self.sub, readout_error=False)
-            branching = {"shot_branching_enable": True, "shot_branching_sampling_enable": True, **opts}
-            self.simulator = AerSimulator.from_backend(self.sub, method=method, noise_model=quantum_noise,
-                                                       **branching)
-        else:
-            self.simulator = self.full_simulator
-        self.build_s = time.perf_counter() - t0
-        self.readout_errors = [self._measure_error(i) for i in range(len(active))]
-        self.mitigation = mitigation
-        self.mitigator = None
-        self.mitigation_note = ""
-        if mitigation == "m3":
-            cal_sim = self.full_simulator
-            try:
-                import mthree
-
-                mit = mthree.M3Mitigation(cal_sim)
-                if seed is not None:  # reproducible calibration: mthree runs without a seed
-                    cal_sim.set_options(seed_simulator=int(seed))
-                try:
-                    with warnings.catch_warnings():
-                        warnings.simplefilter("ignore")
-                        mit.cals_from_system(qubits=list(range(len(active))), shots=cal_shots, async_cal=False)
-                finally:
-                    cal_sim.set_options(seed_simulator=None)
-                if mit.faulty_qubits:  # P(1|0) >= P(0|0): mthree's own check; its correction would blow up
-                    self.mitigation = "tensored"
-                    self.mitigation_note = (f"mthree flagged faulty qubits {sorted(mit.faulty_qubits)}; "
-                                            "tensored inversion used")
-                else:
-                    self.mitigator = mit
-            except Exception as exc:  # documented fallback
-                self.mitigation = "tensored"
-                self.mitigation_note = f"mthree unavailable ({type(exc).__name__}); tensored inversion used"
-
-    def readout_for(self, circuit: QuantumCircuit) -> ClassicalReadout | None:
-        """The classical readout of ``circuit`` on :attr:`simulator`, or ``None`` when the circuit
-        must run on :attr:`full_simulator` (not statevector, or a non-terminal measurement)."""
-        if not self.classical_readout or circuit.num_clbits > 63:
-            return None
-        clbit_qubit = terminal_measurements(circuit)
-        return None if clbit_qubit is None else ClassicalReadout.from_target(self.sub.target, clbit_qubit)
-
-    def _measure_error(self, i: int) -> float:
-        props = self.sub.target["measure"].get((i,)) if "measure" in self.sub.target.operation_names else None
-        return float(props.error) if props is not None and props.error is not None else 0.0
-
-    def mitigate(self, counts: dict[str, dict[str, int]], reg_qubits: dict[str, list[int]]) -> dict[str, dict[str, float]]:
-        out = {}
-        for name, c in counts.items():
-            qubits = reg_qubits[name]
-            if any(q < 0 for q in qubits):  # an unmeasured bit: nothing to invert
-                out[name] = {k: v / max(1, sum(c.values())) for k, v in c.items()}
-                continue
-            if self.mitigator is not None:
-                quasi = self.mitigator.apply_correction(c, qubits)
-                out[name] = {k: float(v) for k, v in quasi.items()}
-            else:
-                out[name] = tensored_readout_inversion(c, [self.readout_errors[q] for q in qubits])
-        return out
+def group_seed(seed: int | None, k: int) -> int | None:
+    """Seed of simulation group ``k``: the run's seed for group 0, else drawn from
+    ``numpy.random.SeedSequence([seed, k])`` (deterministic, independent streams)."""
+    if seed is None or k == 0:
+        return seed
+    return int(np.random.SeedSequence([int(seed) % 2**63, k]).generate_state(1, np.uint64)[0] % 2**63)
 
 
 class NoisyAerExecutor(CachingExecutor):
     """``aer-noisy:<FakeName>``: a fake IBM device's noise model on Aer, with readout mitigation.
 
+    With ``light_cone=True`` (default) and terminal measurements, each group of registers from
+    :func:`~qar_qiskit.backends.lightcone.cone_groups` is simulated on its own causal light cone
+    with the noise model of the cone's physical qubits: exact for every register's marginal
+    and for the joint distribution inside a group (see :mod:`qar_qiskit.backends.lightcone`).
+    Registers in different groups are sampled independently, so joint statistics *across*
+    groups are not the device's; ``postselect`` registers are put in every group. Otherwise the
+    whole circuit is one simulation.
+
     Args:
         device: fake device class name (``FakeTorino``) or an instance.
         mitigation: ``"m3"`` (default), ``"tensored"`` or ``"none"``.
-        method: ``"auto"`` (density_matrix ≤ 10 active qubits, statevector trajectories ≤ 24, else
-            MPS) or an Aer method.
+        method: ``"auto"`` (per simulation: density_matrix ≤ 10 qubits, statevector trajectories
+            ≤ 24, else MPS) or an Aer method.
         cal_shots: shots per mthree calibration circuit.
         transpile_seed: ``seed_transpiler`` so layouts (and so results) are reproducible.
+        light_cone: simulate register groups on their light cones (default) or the whole circuit.
     """
 
     def __init__(
@@ -330,6 +178,7 @@ class NoisyAerExecutor(CachingExecutor):
         aer_options: dict[str, Any] | None = None,
         cal_shots: int = 4000,
         transpile_seed: int = 11,
+        light_cone: bool = True,
         cache=None,
     ):
         super().__init__(cache=cache, optimization_level=optimization_level, default_shots=shots)
@@ -343,14 +192,20 @@ class NoisyAerExecutor(CachingExecutor):
         self.method = method
         self.cal_shots = int(cal_shots)
         self.transpile_seed = transpile_seed
+        self.light_cone = bool(light_cone)
         self.aer_options = {**NOISY_AER_OPTIONS, **(aer_options or {})}
         self.aer_options.pop("method", None)
-        self._active_sets: dict[tuple[int, ...], _ActiveSet] = {}
+        self._active_sets: dict[tuple[int, ...], ActiveSet] = {}
         self._lock = threading.Lock()
 
     @property
     def num_qubits(self) -> int:
         return int(self.device.num_qubits)
+
+    @property
+    def target(self):
+        """The fake device's target (its error rates give the ESP in :meth:`circuit_metrics`)."""
+        return self.device.target
 
     @property
     def supports_dynamic(self) -> bool:
@@ -373,74 +228,137 @@ class NoisyAerExecutor(CachingExecutor):
         return "statevector" if n <= STATEVECTOR_MAX_ACTIVE else "matrix_product_state"
 
     def _post_transpile(self, prepared: PreparedCircuit) -> PreparedCircuit:
-        active = active_qubits(prepared.isa)
-        compact = compact_circuit(prepared.isa, active)
-        if self.method_for(len(active)) == "matrix_product_state":
-            log.warning(
-                "%s: the circuit routes onto %d physical qubits, more than the %d that noisy statevector "
-                "trajectories handle here; MPS trajectories of routed tick circuits take tens of minutes "
-                "per tick (measured: ~30 min for 50 shots of the 24-qubit plan). For noisy runs use small "
-                "plans: qar --config configs/noisy-small.yaml (17-qubit plans, seconds per tick).",
-                self.name, len(active), STATEVECTOR_MAX_ACTIVE)
-        entry = self.active_set(tuple(active))  # build simulators and calibrate now, not on the first tick
-        prepared.extra.update(active=tuple(active), compact=compact, registers=register_qubits(compact),
-                              readout=entry.readout_for(compact))
+        active = tuple(active_qubits(prepared.isa))
+        prepared.extra.update(active=active, groups={})
+        groups = self.groups(prepared)  # build simulators and calibrate now, not on the first tick
+        if len(groups) == 1:  # the whole circuit (or one cone): the single-simulation view
+            prepared.extra.update(compact=groups[0].circuit, registers=groups[0].qubits, readout=groups[0].readout)
         return prepared
 
-    def active_set(self, active: tuple[int, ...]) -> _ActiveSet:
+    def groups(self, prepared: PreparedCircuit, joint: tuple[str, ...] = ()) -> list[_Group]:
+        """The simulations of ``prepared`` with ``joint`` registers in every group (cached)."""
+        key = tuple(sorted(joint))
+        with self._lock:
+            cached = prepared.extra["groups"].get(key)
+        if cached is not None:
+            return cached
+        isa = prepared.isa
+        if self.light_cone and terminal_measurements(isa) is not None:
+            names = cone_groups(isa, joint=key, max_width=STATEVECTOR_MAX_ACTIVE)
+            cones = [register_cone(isa, g) for g in names]
+        else:
+            active = list(prepared.extra["active"])
+            whole = compact_circuit(isa, active)
+            cones = [_WholeCircuit(tuple(r.name for r in isa.cregs), tuple(active), whole)]
+        index = {p.name: j for j, p in enumerate(isa.parameters)}
+        out, seen = [], set()
+        for cone in cones:
+            entry = self.active_set(cone.qubits)
+            owned = tuple(r for r in cone.registers if r not in seen)
+            seen.update(owned)
+            columns = np.array([index[p.name] for p in cone.circuit.parameters], dtype=int)
+            out.append(_Group(cone.registers, owned, cone.qubits, cone.circuit, columns,
+                              register_qubits(cone.circuit), entry.readout_for(cone.circuit), entry,
+                              not isinstance(cone, _WholeCircuit)))
+        wide = [g for g in out if g.entry.method == "matrix_product_state"]
+        if wide and self.method == "auto":
+            log.warning(
+                "%s: %d of the tick's simulations (registers %s) need %d physical qubits, more than the %d "
+                "that noisy statevector trajectories handle here; MPS trajectories of routed tick circuits "
+                "take tens of minutes per tick (measured: ~30 min for 50 shots of a 24-qubit plan). "
+                "For noisy runs use small plans: qar --config configs/noisy-small.yaml (seconds per tick).",
+                self.name, len(wide), ", ".join("+".join(g.registers) for g in wide),
+                max(len(g.physical) for g in wide), STATEVECTOR_MAX_ACTIVE)
+        with self._lock:
+            prepared.extra["groups"][key] = out
+        return out
+
+    def active_set(self, active: tuple[int, ...]) -> ActiveSet:
         with self._lock:
             entry = self._active_sets.get(active)
             if entry is None:
-                entry = _ActiveSet(self.device, list(active), self.method_for(len(active)), self.aer_options,
+                entry = ActiveSet(self.device, list(active), self.method_for(len(active)), self.aer_options,
                                    self.mitigation, self.cal_shots, self.seed)
                 self._active_sets[active] = entry
             return entry
 
+    def _run_group(self, group: _Group, bound: np.ndarray, shots: int, seed: int | None,
+                   postselect) -> tuple[list[dict], float]:
+        simulator = group.entry.simulator if group.readout is not None else group.entry.full_simulator
+        kwargs: dict[str, Any] = {"shots": shots}
+        if seed is not None:
+            kwargs["seed_simulator"] = int(seed)
+        circuit = group.circuit
+        if circuit.num_parameters:
+            kwargs["parameter_binds"] = [{p: bound[:, j] for p, j in zip(circuit.parameters, group.columns)}]
+        t0 = time.perf_counter()
+        result = simulator.run(circuit, **kwargs).result()
+        run_s = time.perf_counter() - t0
+        if not result.success:
+            raise BackendError(f"{self.name}: simulation failed: {result.status}")
+        # the readout flips are seeded from the group's seed (a stream apart from Aer's)
+        rng = np.random.default_rng(None if seed is None else [int(seed) % 2**63, 0x5EAD])
+        rows = []
+        for i in range(bound.shape[0]):
+            outcomes = raw_outcomes(result, i if circuit.num_parameters else 0, circuit)
+            if group.readout is not None:
+                outcomes = group.readout.apply(*outcomes, rng)
+            counts = outcome_counts(*outcomes, circuit, postselect)
+            rows.append({r: counts[r] for r in group.owned})
+        return rows, run_s
+
     def run(self, circuit, parameter_values=None, shots=None, seed=None, postselect=None) -> list[ExecutionResult]:
         """See :meth:`Executor.run`. With ``postselect``, readout mitigation corrects the kept
-        shots' register counts: an approximation, since the selection itself saw readout errors."""
+        shots' register counts: an approximation, since the selection itself saw readout errors.
+        With several simulation groups each group keeps its own shots; every register's counts
+        are then a uniformly drawn subset (seeded) of its group's kept shots, of the size of the
+        smallest group's, so that all registers report the same number of shots."""
         prepared, prepare_s = self.prepared(circuit)
         values = as_value_matrix(parameter_values, prepared.num_input_parameters)
         bound = prepared.bind_matrix(values)
         shots = int(shots or self.default_shots)
         seed = self.seed if seed is None else seed
-        entry = self.active_set(prepared.extra["active"])
-        compact: QuantumCircuit = prepared.extra["compact"]
-        readout: ClassicalReadout | None = prepared.extra["readout"]
-        simulator = entry.simulator if readout is not None else entry.full_simulator
-        kwargs: dict[str, Any] = {"shots": shots}
-        if seed is not None:
-            kwargs["seed_simulator"] = int(seed)
+        groups = self.groups(prepared, tuple(postselect or ()))
         n = bound.shape[0]
-        if compact.num_parameters:
-            kwargs["parameter_binds"] = [{p: bound[:, j] for j, p in enumerate(compact.parameters)}]
-        t0 = time.perf_counter()
-        result = simulator.run(compact, **kwargs).result()
-        run_s = time.perf_counter() - t0
-        if not result.success:
-            raise BackendError(f"{self.name}: simulation failed: {result.status}")
-        # the readout flips are seeded from the run's seed (a stream apart from Aer's)
-        rng = np.random.default_rng(None if seed is None else [int(seed) % 2**63, 0x5EAD])
-        rows = []
-        for i in range(n):
-            outcomes = raw_outcomes(result, i if compact.num_parameters else 0, compact)
-            if readout is not None:
-                outcomes = readout.apply(*outcomes, rng)
-            rows.append(outcome_counts(*outcomes, compact, postselect))
+        rows: list[dict] = [{} for _ in range(n)]
+        run_s = 0.0
+        for k, group in enumerate(groups):
+            group_rows, s = self._run_group(group, bound, shots, group_seed(seed, k), postselect)
+            run_s += s
+            for row, part in zip(rows, group_rows):
+                row.update(part)
+        order = [r.name for r in prepared.isa.cregs]
+        rows = [{r: row[r] for r in order if r in row} for row in rows]
+        if postselect and len(groups) > 1:
+            rng = np.random.default_rng(None if seed is None else [int(seed) % 2**63, 0x5E1EC7])
+            rows = [_equal_shots(row, rng) for row in rows]
         t1 = time.perf_counter()
-        mitigated = [entry.mitigate(r, prepared.extra["registers"]) if entry.mitigation != "none" else None for r in rows]
+        mitigated = []
+        for row in rows:
+            if self.mitigation == "none":
+                mitigated.append(None)
+                continue
+            mit: dict = {}
+            for g in groups:
+                mit.update(g.entry.mitigate({r: row[r] for r in g.owned}, g.qubits))
+            mitigated.append({r: mit[r] for r in row})
         mit_s = time.perf_counter() - t1
         timing = {"prepare_s": prepare_s, "run_s": run_s, "per_row_s": run_s / n, "mitigation_s": mit_s}
+        widest = max(groups, key=lambda g: len(g.physical))
+        methods = {g.entry.mitigation for g in groups}
         meta = {
-            "method": entry.method,
+            "method": widest.entry.method,
             "seed": seed,
-            "active_qubits": list(prepared.extra["active"]),
-            "mitigation": entry.mitigation,
-            "readout": "classical" if readout is not None else "aer",
-            "shot_branching": bool(simulator.options.shot_branching_enable),
+            "active_qubits": sorted({q for g in groups for q in g.physical}),
+            "groups": [g.describe() for g in groups],
+            "light_cone": widest.cone,
+            "mitigation": methods.pop() if len(methods) == 1 else "mixed",
+            "readout": "classical" if all(g.readout is not None for g in groups) else "aer",
+            "shot_branching": all(g.readout is not None and g.entry.method == "statevector" for g in groups),
         }
-        if entry.mitigation_note:
-            meta["mitigation_note"] = entry.mitigation_note
+        notes = sorted({g.entry.mitigation_note for g in groups if g.entry.mitigation_note})
+        if notes:
+            meta["mitigation_note"] = "; ".join(notes)
         if postselect:
             meta["postselect"] = {k: sorted(int(c) for c in v) for k, v in postselect.items()}
         return [
@@ -448,3 +366,26 @@ class NoisyAerExecutor(CachingExecutor):
                             metadata={**meta, **kept_shots(c, postselect)})
             for c, m in zip(rows, mitigated)
         ]
+
+
+@dataclass(frozen=True, eq=False)
+class _WholeCircuit:
+    """The whole compacted circuit in the shape of a :class:`~qar_qiskit.backends.lightcone.Cone`."""
+
+    registers: tuple[str, ...]
+    qubits: tuple[int, ...]
+    circuit: QuantumCircuit
+
+
+def _equal_shots(row: dict[str, dict[str, int]], rng: np.random.Generator) -> dict[str, dict[str, int]]:
+    """Each register's counts thinned to the smallest total by drawing without replacement."""
+    target = min(sum(c.values()) for c in row.values())
+    out = {}
+    for name, counts in row.items():
+        keys = list(counts)
+        drawn = rng.multivariate_hypergeometric(np.array([counts[k] for k in keys], dtype=np.int64), target)
+        out[name] = {k: int(v) for k, v in zip(keys, drawn) if v}
+    return out
+
+
+_SubDevice = SubDevice  # the name tests and benchmarks used before the split

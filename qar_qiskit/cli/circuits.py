@@ -1,7 +1,9 @@
 """CLI commands: circuits (registered on the root app by :func:`register`).
 
 ``qar circuits export DIR`` writes the OpenQASM 3 file of every named circuit;
-``qar circuits draw NAME [--out FILE]`` draws one (text on stdout, a text file, or a PNG).
+``qar circuits draw NAME [--out FILE]`` draws one (text on stdout, a text file, or a PNG);
+``qar circuits stats --backend B`` prints, per plan of the config, every measured register's
+backward light cone in the ISA circuit (qubits, two-qubit gates, depth, ESP) and the whole circuit's.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from qar_qiskit.errors import InputError
 
 circuits_app = typer.Typer(
     name="circuits",
-    help="Export (OpenQASM 3) and draw the package's named circuits.",
+    help="Export (OpenQASM 3), draw, and measure (light cones, ESP) the package's circuits.",
     no_args_is_help=True,
 )
 
@@ -55,6 +57,33 @@ def draw_cmd(
     else:
         out.write_text(text + "\n", encoding="utf-8")
         typer.echo(f"wrote {out}")
+
+
+@circuits_app.command("stats")
+def stats_cmd(
+    ctx: typer.Context,
+    backend: str = typer.Option("aer-noisy:FakeFez", "--backend", "-b",
+                                help="aer-noisy:<FakeDevice> or ibm:<name> (a backend with a device target)."),
+    regime: Optional[str] = typer.Option(None, "--regime", "-r", help="Only this regime's plan (default: all four)."),
+    optimization_level: int = typer.Option(3, "--optimization-level", "-O", min=0, max=3,
+                                           help="Preset pass-manager level."),
+    cone: str = typer.Option("causal", "--cone",
+                             help="causal (exact under local noise) or commutation (Qiskit's LightCone pass)."),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON instead of the table."),
+) -> None:
+    """Per plan and measured register: the backward light cone's qubits, two-qubit gates, depth
+    and ESP (product of 1 - error over its gates and measurements, from the device target)."""
+    import json
+
+    from qar_qiskit.backends.lightcone import plan_stats, stats_table
+    from qar_qiskit.config import load_config
+
+    config = load_config((ctx.obj or {}).get("config_path"))
+    rows = plan_stats(config, backend, regime=regime, optimization_level=optimization_level, method=cone)
+    if as_json:
+        typer.echo(json.dumps(rows, indent=2))
+    else:
+        typer.echo(stats_table(rows))
 
 
 def _draw_png(circuit, out: Path) -> None:

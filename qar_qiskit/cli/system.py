@@ -84,7 +84,12 @@ def decide(
         typer.echo(f"order      {order.side} {order.size:.4f} of portfolio {('(' + order.reason + ')') if order.reason else ''}")
     if decision.circuit:
         c = decision.circuit
-        typer.echo(f"circuit    {c.num_qubits} qubits, depth {c.depth}, {c.two_qubit_gates} two-qubit gates")
+        typer.echo(f"circuit    {c.num_qubits} qubits, depth {c.depth}, {c.two_qubit_gates} two-qubit gates"
+                   + (f", ESP {c.esp:.3f} on {c.active_qubits} physical qubits" if c.esp is not None else ""))
+        if c.decision_cone is not None:
+            k = c.decision_cone
+            typer.echo(f"cone       decision register's light cone: {k.qubits} qubits, {k.two_qubit_gates} two-qubit gates, "
+                       f"depth {k.depth}, ESP {k.esp:.3f}")
     typer.echo(f"backend    {decision.backend}{' (' + decision.fallback_reason + ')' if decision.fallback_reason else ''}")
     typer.echo(f"time       {1000 * decision.timing.get('total_s', 0):.1f} ms")
 

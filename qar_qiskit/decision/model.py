@@ -33,12 +33,27 @@ class Order(_Out):
     reason: str = ""
 
 
+class ConeMetrics(_Out):
+    """A register's backward light cone in the ISA circuit (``qar_qiskit.backends.lightcone``)."""
+
+    qubits: int
+    two_qubit_gates: int
+    depth: int
+    esp: float = Field(description="product of (1 - error) over the cone's gates and measurements")
+
+
 class CircuitMetrics(_Out):
+    """The ISA circuit that ran; ``active_qubits``, ``esp`` and ``decision_cone`` only where the
+    backend has a device target (noisy and IBM backends)."""
+
     num_qubits: int
     depth: int
     two_qubit_gates: int
     num_parameters: int
     plan: dict[str, int]
+    active_qubits: Optional[int] = None
+    esp: Optional[float] = None
+    decision_cone: Optional[ConeMetrics] = None
 
 
 class Decision(_Out):

@@ -14,7 +14,7 @@ from qar_qiskit.backends.noisy import tensored_readout_inversion
 from qar_qiskit.circuits.composer import compose_tick_circuit
 from qar_qiskit.errors import BackendError, ConfigError, InputError
 from qar_qiskit.plan.allocation import AllocationPlan
-from tests.backends.conftest import SmallTick
+from tests.backends.conftest import SmallTick, small_circuit
 
 
 def expected_row1():
@@ -276,20 +276,24 @@ def test_real_tick_circuit_on_aer_when_composer_exists():
 
 
 def test_noisy_warns_before_mps_trajectories_of_a_wide_circuit(caplog):
-    """A default-config 25-qubit plan routes onto more active qubits than statevector
-    trajectories handle: preparing it says so, with the way out (the small-plan config)."""
+    """A register whose light cone needs more qubits than statevector trajectories handle (a
+    26-qubit CX chain measured into one register): preparing it says so, with the way out (the
+    small-plan config); a circuit whose cones fit does not warn."""
     import logging
 
-    tc = compose_tick_circuit(AllocationPlan(regime="volatile", lmsr=3, prospect=5, hedge=4))
-    ex = make_executor("aer-noisy:FakeTorino", seed=1, mitigation="none")
+    n = 26
+    wide = QuantumCircuit(QuantumRegister(n, "q"), ClassicalRegister(n, "market"))
+    wide.h(0)
+    for i in range(n - 1):
+        wide.cx(i, i + 1)
+    wide.measure(range(n), range(n))
+    ex = make_executor("aer-noisy:FakeTorino", seed=1, mitigation="none", optimization_level=1)
     with caplog.at_level(logging.WARNING, logger="qar_qiskit.backends.noisy"):
-        prepared = ex.prepared(tc)[0]
-    from qar_qiskit.backends.noisy import STATEVECTOR_MAX_ACTIVE
-
-    assert len(prepared.extra["active"]) > STATEVECTOR_MAX_ACTIVE
+        prepared = ex.prepared(wide)[0]
+    (group,) = prepared.extra["groups"][()]
+    assert len(group.physical) >= n and group.entry.method == "matrix_product_state"
     assert any("configs/noisy-small.yaml" in r.getMessage() and "MPS" in r.getMessage() for r in caplog.records)
-    small = make_executor("aer-noisy:FakeTorino", seed=1, mitigation="none")
     caplog.clear()
     with caplog.at_level(logging.WARNING, logger="qar_qiskit.backends.noisy"):
-        small.prepared(compose_tick_circuit(AllocationPlan(lmsr=1, prospect=2, hedge=1, buffer=1)))
-    assert not caplog.records
+        small = ex.prepared(small_circuit())[0]
+    assert not caplog.records and small.isa is not prepared.isa

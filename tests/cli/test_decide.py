@@ -83,3 +83,41 @@ def test_decide_noisy_with_the_small_config(tmp_path):
     assert d["backend"] == "aer-noisy:FakeTorino" and d["circuit"]["num_qubits"] == 17
     sampled = np.array(d["distribution"]["sampled"])
     assert sampled.shape == (32,) and abs(sampled.sum() - 1) < 1e-9
+    c = d["circuit"]  # the device figures: whole circuit and the decision register's light cone
+    cone = c["decision_cone"]
+    assert c["active_qubits"] >= 17 and 0 < c["esp"] <= cone["esp"] < 1
+    assert 5 <= cone["qubits"] <= c["active_qubits"] and 0 < cone["two_qubit_gates"] <= c["two_qubit_gates"]
+
+
+#: Widest light-cone group (qubits) for which the default-config noisy decide runs here in CI time.
+#: Measured 2026-12-03 on the composition of that day: groups of 24 and 22 qubits on FakeFez,
+#: 683 s for 16 shots (statevector trajectories cost 2**n per gate and shot).
+CI_GROUP_MAX_QUBITS = 18
+
+
+def test_decide_noisy_on_the_default_config(tmp_path):
+    """`qar decide --backend aer-noisy:FakeFez` on the default config at 64 shots: each register
+    group is simulated on its light cone. Skipped (saying why) while the composition's cones are
+    too wide to simulate in CI time."""
+    import pytest
+
+    from qar_qiskit.backends import make_executor
+    from qar_qiskit.backends.lightcone import cone_groups, register_cone
+    from qar_qiskit.circuits.composer import compose_tick_circuit
+    from qar_qiskit.config import load_config
+    from qar_qiskit.plan.planner import all_plans
+
+    ex = make_executor("aer-noisy:FakeFez")
+    widest = 0
+    for plan in all_plans(load_config(None)).values():
+        isa = ex.transpile_uncached(compose_tick_circuit(plan), 3)
+        widest = max([widest] + [len(register_cone(isa, g).qubits) for g in cone_groups(isa, max_width=24)])
+    if widest > CI_GROUP_MAX_QUBITS:
+        pytest.skip(f"the default plans' widest light-cone group has {widest} qubits (> {CI_GROUP_MAX_QUBITS}): "
+                    "a noisy tick takes minutes until the composition's cones shrink")
+    out = runner.invoke(app, ["decide", "--tick", str(_tick(tmp_path)), "--backend", "aer-noisy:FakeFez",
+                              "--shots", "64", "--seed", "3", "--json"])
+    assert out.exit_code == 0, out.output
+    d = json.loads(out.stdout)
+    assert d["backend"] == "aer-noisy:FakeFez" and d["circuit"]["num_qubits"] == 25 and d["shots"] == 64
+    assert d["circuit"]["decision_cone"]["qubits"] <= CI_GROUP_MAX_QUBITS

@@ -1,0 +1,274 @@
+"""Light cones of measured registers: extraction, ESP, and light-cone noisy simulation.
+
+References used here are independent of the code under test: the full circuit's statevector,
+exact density-matrix simulation of the full circuit, the full noisy simulation (one
+simulation of the whole routed circuit) and ESP computed in the test from the target.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+from qiskit.circuit import ClassicalRegister, Parameter, QuantumCircuit, QuantumRegister
+from scipy.stats import chi2_contingency
+
+from qar_qiskit.backends import lightcone
+from qar_qiskit.backends.lightcone import circuit_stats, cone_groups, cone_stats, register_cone
+from qar_qiskit.backends.noisy import NoisyAerExecutor, _SubDevice, fake_device, sub_target
+from qar_qiskit.circuits.composer import compose_tick_circuit
+from qar_qiskit.errors import BackendError
+from qar_qiskit.plan.allocation import AllocationPlan
+from tests.backends.conftest import SmallTick
+
+SMALL_PLAN = AllocationPlan(regime="trending", lmsr=1, prospect=2, hedge=1, buffer=2)  # noisy-small size
+
+
+@pytest.fixture(scope="module")
+def fez():
+    return fake_device("FakeFez")
+
+
+def _unmeasured(circuit: QuantumCircuit) -> QuantumCircuit:
+    out = circuit.copy_empty_like()
+    for ins in circuit.data:
+        if ins.operation.name not in ("measure", "barrier"):
+            out.append(ins)
+    return out
+
+
+def _register_marginal(circuit: QuantumCircuit, register: str) -> np.ndarray:
+    """P(register value) from the noiseless statevector of ``circuit`` without measurements (Aer)."""
+    from qiskit_aer import AerSimulator
+
+    qc = _unmeasured(circuit)
+    qc.save_probabilities(lightcone.register_qubits(circuit)[register])
+    return np.asarray(AerSimulator(method="statevector").run(qc).result().data(0)["probabilities"])
+
+
+# -- extraction ------------------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def small_isa(fez):
+    """The noisy executor's ISA circuit (level 3) of a noisy-small-size plan, parameters bound."""
+    isa = NoisyAerExecutor(fez, mitigation="none").transpile_uncached(compose_tick_circuit(SMALL_PLAN), 3)
+    rng = np.random.default_rng(7)
+    return isa.assign_parameters(dict(zip(isa.parameters, rng.uniform(0, np.pi, isa.num_parameters))))
+
+
+@pytest.mark.parametrize("method", ["causal", "commutation"])
+def test_cone_gives_the_full_circuits_noiseless_register_marginal(small_isa, method):
+    """Both reductions keep each register's noiseless distribution (statevector, 1e-9), on the
+    routed ISA circuit of a noisy-small-size plan, and only ever drop operations."""
+    from qiskit_aer import AerSimulator
+
+    active = lightcone.active_qubits(small_isa)
+    whole = _unmeasured(lightcone.compact_circuit(small_isa, active))
+    names = [r.name for r in small_isa.cregs]
+    for reg, qubits in lightcone.register_qubits(lightcone.compact_circuit(small_isa, active)).items():
+        whole.save_probabilities(qubits, label=reg)
+    expected = AerSimulator(method="statevector").run(whole).result().data(0)
+    smaller = 0
+    for reg in names:
+        cone = register_cone(small_isa, (reg,), method=method)
+        assert set(cone.qubits) <= set(active) and [r.name for r in cone.circuit.cregs] == [reg]
+        assert cone.circuit.size() <= small_isa.size()
+        smaller += len(cone.qubits) < len(active)
+        np.testing.assert_allclose(_register_marginal(cone.circuit, reg), expected[reg], atol=1e-9)
+    assert smaller >= 1  # some register's cone is a proper subset, so the check has teeth
+
+
+def _cz_circuit() -> QuantumCircuit:
+    """On FakeFez qubits 0-1-2 (a line): q0 and q1 in |1>, q2 in sx|0>, cz(0, 1), cz(1, 2), sx on
+    q2; a <- q2, b <- q0. cz(0, 1) commutes with everything after it in a's cone."""
+    q = QuantumRegister(3, "q")
+    a, b = ClassicalRegister(1, "a"), ClassicalRegister(1, "b")
+    qc = QuantumCircuit(q, a, b)
+    qc.x(0)
+    qc.x(1)
+    qc.sx(2)
+    qc.cz(0, 1)
+    qc.cz(1, 2)
+    qc.sx(2)
+    qc.measure(2, a[0])
+    qc.measure(0, b[0])
+    return qc
+
+
+def _noisy_p1(circuit: QuantumCircuit, physical, qubit: int, target) -> float:
+    """Exact P(qubit reads 1 before readout) under the device noise of ``physical`` (density matrix)."""
+    from qiskit_aer import AerSimulator
+
+    sim = AerSimulator.from_backend(_SubDevice(sub_target(target, list(physical)), "sub"), method="density_matrix")
+    qc = _unmeasured(circuit)
+    qc.save_probabilities([qubit])
+    return float(sim.run(qc).result().data(0)["probabilities"][1])
+
+
+def test_causal_cone_is_exact_under_noise_and_the_commutation_cone_is_not(fez):
+    """Qiskit's LightCone drops cz(0, 1) from a's cone (it commutes with the cone's later gates),
+    which is right without noise but drops the cz's error channel, whose X/Y errors on q1 reach
+    the measured q2 through cz(1, 2): exact density matrices."""
+    qc = _cz_circuit()
+    full = _noisy_p1(qc, (0, 1, 2), 2, fez.target)
+    causal = register_cone(qc, ("a",))
+    commuting = register_cone(qc, ("a",), method="commutation")
+    assert causal.qubits == (0, 1, 2) and commuting.qubits == (1, 2)
+    assert _register_marginal(commuting.circuit, "a") == pytest.approx(_register_marginal(qc, "a"), abs=1e-12)
+    assert abs(_noisy_p1(causal.circuit, causal.qubits, 2, fez.target) - full) < 1e-12
+    dropped = _noisy_p1(commuting.circuit, commuting.qubits, 1, fez.target)
+    assert abs(dropped - full) > 1e-3, (dropped, full)  # ~ the cz's error, 1% on FakeFez
+
+
+def test_esp_is_the_product_over_the_cone_from_the_target(fez):
+    qc = _cz_circuit()
+    t = fez.target
+
+    def err(name, qargs):
+        return t[name][qargs].error or 0.0
+
+    a = cone_stats(qc, ("a",), t)
+    assert (a.qubits, a.two_qubit_gates) == (3, 2)
+    expected = math.prod(1 - err(n, qa) for n, qa in [("x", (0,)), ("x", (1,)), ("sx", (2,)), ("cz", (0, 1)),
+                                                     ("cz", (1, 2)), ("sx", (2,)), ("measure", (2,))])
+    assert math.isclose(a.esp, expected, rel_tol=1e-12)
+    whole = circuit_stats(qc, t)["*"]
+    assert math.isclose(whole.esp, expected * (1 - err("measure", (0,))), rel_tol=1e-12)
+    assert cone_stats(qc, ("a",), None).esp == 1.0
+
+
+def test_unknown_register_and_method_are_named(fez):
+    qc = _cz_circuit()
+    with pytest.raises(BackendError, match="'nope'"):
+        register_cone(qc, ("nope",))
+    with pytest.raises(BackendError, match="method"):
+        register_cone(qc, ("a",), method="dag")
+
+
+# -- light-cone noisy simulation vs full noisy simulation -------------------------------------
+
+def _three_blocks() -> SmallTick:
+    """Three 3-qubit blocks measured into a, b, c; block c reads block a early (cx a2 -> c0)."""
+    q = QuantumRegister(9, "q")
+    regs = [ClassicalRegister(3, n) for n in "abc"]
+    qc = QuantumCircuit(q, *regs)
+    th = [Parameter(f"t{i}") for i in range(9)]
+    for i in range(9):
+        qc.ry(th[i], i)
+    for start in (0, 3, 6):
+        qc.cx(start, start + 1)
+        qc.cx(start + 1, start + 2)
+    qc.cx(2, 6)
+    for start in (0, 3, 6):
+        qc.ry(0.4, start + 1)
+        qc.cx(start + 2, start)
+    for k, reg in enumerate(regs):
+        qc.measure(q[3 * k:3 * k + 3], reg)
+    return SmallTick(qc, tuple(th), AllocationPlan(regime="stable"))
+
+
+def _p_values(a, b) -> dict[str, float]:
+    """Chi-square homogeneity p-value per register (bins with < 10 shots in both pooled)."""
+    out = {}
+    for reg in a:
+        keys = sorted(set(a[reg]) | set(b[reg]))
+        table = np.array([[a[reg].get(k, 0) for k in keys], [b[reg].get(k, 0) for k in keys]])
+        small = table.sum(axis=0) < 10
+        if small.any():
+            table = np.column_stack([table[:, ~small], table[:, small].sum(axis=1)])
+        out[reg] = float(chi2_contingency(table)[1]) if table.shape[1] > 1 else 1.0
+    return out
+
+
+VALUES = np.array([[0.3, 2.1, 1.2, 0.9, 2.6, 0.5, 1.7, 0.2, 2.9]])
+SHOTS = 6000
+
+
+@pytest.fixture(scope="module")
+def full_counts(fez):
+    """Whole-circuit noisy simulation, statevector trajectories (Aer shot branching)."""
+    ex = NoisyAerExecutor(fez, seed=21, mitigation="none", method="statevector", light_cone=False)
+    res = ex.run(_three_blocks(), VALUES, shots=SHOTS)[0]
+    assert res.metadata["light_cone"] is False and len(res.metadata["groups"]) == 1
+    return res.counts
+
+
+def test_light_cone_simulation_equals_full_noisy_simulation(fez, full_counts):
+    tick = _three_blocks()
+    ex = NoisyAerExecutor(fez, seed=22, mitigation="none", method="statevector")
+    res = ex.run(tick, VALUES, shots=SHOTS)[0]
+    groups = res.metadata["groups"]
+    assert res.metadata["light_cone"] and len(groups) == 2
+    assert {tuple(g["registers"]) for g in groups} == {("a", "c"), ("b",)}
+    assert all(g["qubits"] < len(res.metadata["active_qubits"]) for g in groups)
+    p = _p_values(res.counts, full_counts)
+    assert min(p.values()) > 1e-3, p
+
+
+def test_a_wrong_reduction_fails_the_same_check(fez, full_counts, monkeypatch):
+    """Power: a cone that drops one two-qubit gate is caught (p < 1e-6)."""
+    from qar_qiskit.backends import noisy
+
+    def drop_one_cz(isa, registers, **kw):
+        cone = register_cone(isa, registers, **kw)
+        circ = cone.circuit
+        k = [i for i, ins in enumerate(circ.data) if ins.operation.name == "cz"][0]
+        del circ.data[k]
+        return cone
+
+    monkeypatch.setattr(noisy, "register_cone", drop_one_cz)
+    ex = NoisyAerExecutor(fez, seed=22, mitigation="none", method="statevector")
+    res = ex.run(_three_blocks(), VALUES, shots=SHOTS)[0]
+    p = _p_values(res.counts, full_counts)
+    assert min(p.values()) < 1e-6, p
+
+
+def test_postselected_light_cone_simulation_equals_full(fez):
+    """With post-selection on a, every group holds a; registers report equal shot totals."""
+    tick = _three_blocks()
+    keep = {"a": (0, 7)}
+    full = NoisyAerExecutor(fez, seed=31, mitigation="none", light_cone=False).run(
+        tick, VALUES, shots=SHOTS, postselect=keep)[0]
+    res = NoisyAerExecutor(fez, seed=32, mitigation="m3").run(tick, VALUES, shots=SHOTS, postselect=keep)[0]
+    assert {tuple(g["registers"]) for g in res.metadata["groups"]} == {("a", "c"), ("a", "b")}
+    totals = {sum(c.values()) for c in res.counts.values()}
+    assert len(totals) == 1 and totals.pop() == res.metadata["kept_shots"] < SHOTS
+    assert set(res.mitigated) == {"a", "b", "c"}
+    p = _p_values(res.counts, full.counts)
+    assert min(p.values()) > 1e-3, p
+
+
+def test_group_seeds_are_reproducible(fez):
+    tick = _three_blocks()
+    runs = [NoisyAerExecutor(fez, seed=5, mitigation="none").run(tick, VALUES, shots=300)[0].counts for _ in range(2)]
+    assert runs[0] == runs[1]
+
+
+def test_groups_merge_only_when_cheaper():
+    tick = _three_blocks()
+    groups = cone_groups(tick.circuit)
+    assert groups == [("a", "c"), ("b",)]  # a's cone (3 qubits) lies inside c's (6): free to merge
+    assert cone_groups(tick.circuit, joint=("b",)) == [("a", "b", "c")]
+    with pytest.raises(BackendError, match="'x'"):
+        cone_groups(tick.circuit, joint=("x",))
+
+
+# -- structure regression guard ----------------------------------------------------------------
+
+#: Bound on the default plans' decision cone on FakeFez (optimization level 3, seed_transpiler 11),
+#: measured on the composed circuit of 2026-12-03: at most 27 qubits and 308 two-qubit gates
+#: (``qar circuits stats --backend aer-noisy:FakeFez``, the volatile plan).
+DECISION_CONE_MAX_QUBITS = 27
+DECISION_CONE_MAX_TWO_QUBIT = 308
+
+
+def test_default_plans_decision_cone_stays_within_bound():
+    from qar_qiskit.config import load_config
+
+    rows = lightcone.plan_stats(load_config(None), "aer-noisy:FakeFez", optimization_level=3)
+    assert {r["regime"] for r in rows} == {"stable", "trending", "volatile", "crisis"}
+    for row in rows:
+        d = row["registers"]["decision"]
+        assert d["qubits"] <= DECISION_CONE_MAX_QUBITS and d["two_qubit_gates"] <= DECISION_CONE_MAX_TWO_QUBIT, row
+        assert d["esp"] >= row["circuit"]["esp"]  # a cone is a subset of the circuit

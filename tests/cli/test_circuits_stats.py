@@ -1,0 +1,51 @@
+"""``qar circuits stats``: light-cone figures per plan and register, checked against an
+independent transpilation and ESP computed here from the device target."""
+
+from __future__ import annotations
+
+import json
+import math
+
+from qiskit.transpiler import generate_preset_pass_manager
+from qiskit_ibm_runtime.fake_provider import FakeFez
+from typer.testing import CliRunner
+
+from qar_qiskit.circuits.composer import compose_tick_circuit
+from qar_qiskit.cli import app
+from qar_qiskit.config import load_config
+from qar_qiskit.plan.planner import plan_for_regime
+
+runner = CliRunner()
+
+
+def test_stats_json_matches_an_independent_transpilation():
+    out = runner.invoke(app, ["circuits", "stats", "--backend", "aer-noisy:FakeFez", "--regime", "trending",
+                              "--optimization-level", "3", "--json"])
+    assert out.exit_code == 0, out.output
+    (row,) = json.loads(out.stdout)
+    assert row["regime"] == "trending" and row["backend"] == "aer-noisy:FakeFez"
+    fez = FakeFez()
+    plan = plan_for_regime(load_config(None), "trending")
+    isa = generate_preset_pass_manager(optimization_level=3, backend=fez, seed_transpiler=11).run(
+        compose_tick_circuit(plan).circuit)
+    t = fez.target
+    ops = [(i.operation.name, tuple(isa.find_bit(q).index for q in i.qubits)) for i in isa.data
+           if i.operation.name not in ("barrier", "delay")]
+    whole = row["circuit"]
+    assert whole["two_qubit_gates"] == sum(1 for _, q in ops if len(q) == 2)
+    assert whole["qubits"] == len({q for _, qs in ops for q in qs})
+    expected = math.prod(1 - (t[n][q].error or 0.0) for n, q in ops)
+    assert math.isclose(whole["esp"], expected, rel_tol=1e-9)
+    assert set(row["registers"]) == {r.name for r in isa.cregs}
+    for name, s in row["registers"].items():
+        assert 0 < s["qubits"] <= whole["qubits"] and s["two_qubit_gates"] <= whole["two_qubit_gates"]
+        assert whole["esp"] <= s["esp"] <= 1 and s["depth"] <= whole["depth"]
+        assert set(s["physical_qubits"]) <= {q for _, qs in ops for q in qs}
+
+
+def test_stats_table_and_bad_backend():
+    out = runner.invoke(app, ["circuits", "stats", "-b", "aer-noisy:FakeFez", "-r", "stable", "-O", "1"])
+    assert out.exit_code == 0, out.output
+    assert "plan stable" in out.stdout and "decision" in out.stdout and "ESP" in out.stdout
+    bad = runner.invoke(app, ["circuits", "stats", "--backend", "aer"])
+    assert bad.exit_code != 0 and "no device target" in str(bad.exception or bad.output)
