@@ -58,8 +58,8 @@ from typing import Any
 
 import numpy as np
 from qiskit.circuit import QuantumCircuit
-from qiskit.transpiler import generate_preset_pass_manager
 
+from qar_qiskit.backends.compile import DEFAULT_LAYOUT_TRIALS, device_pass_manager
 from qar_qiskit.backends.base import (
     CachingExecutor,
     ExecutionResult,
@@ -163,6 +163,8 @@ class NoisyAerExecutor(CachingExecutor):
             ≤ 24, else MPS) or an Aer method.
         cal_shots: shots per mthree calibration circuit.
         transpile_seed: ``seed_transpiler`` so layouts (and so results) are reproducible.
+        layout_trials: seeded transpilations kept by the decision cone's ESP
+            (:func:`~qar_qiskit.backends.compile.tick_score`; seeds ``transpile_seed + k``).
         light_cone: simulate register groups on their light cones (default) or the whole circuit.
     """
 
@@ -178,6 +180,7 @@ class NoisyAerExecutor(CachingExecutor):
         aer_options: dict[str, Any] | None = None,
         cal_shots: int = 4000,
         transpile_seed: int = 11,
+        layout_trials: int = DEFAULT_LAYOUT_TRIALS,
         light_cone: bool = True,
         cache=None,
     ):
@@ -192,6 +195,9 @@ class NoisyAerExecutor(CachingExecutor):
         self.method = method
         self.cal_shots = int(cal_shots)
         self.transpile_seed = transpile_seed
+        if not 1 <= int(layout_trials) <= 256:
+            raise BackendError(f"layout_trials: need 1..256 seeded transpilations, got {layout_trials!r}")
+        self.layout_trials = int(layout_trials)
         self.light_cone = bool(light_cone)
         self.aer_options = {**NOISY_AER_OPTIONS, **(aer_options or {})}
         self.aer_options.pop("method", None)
@@ -216,9 +222,8 @@ class NoisyAerExecutor(CachingExecutor):
         return True
 
     def _pass_manager(self, optimization_level: int):
-        return generate_preset_pass_manager(
-            optimization_level=optimization_level, backend=self.device, seed_transpiler=self.transpile_seed
-        )
+        return device_pass_manager(self.device, optimization_level=optimization_level,
+                                   seed_transpiler=self.transpile_seed, layout_trials=self.layout_trials)
 
     def method_for(self, n: int) -> str:
         if self.method != "auto":
