@@ -17,6 +17,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from qar_qiskit.backends.base import ExactBackend, Executor
+from qar_qiskit.config import MAX_SEED, MAX_SHOTS, MAX_TIMEOUT_S
 from qar_qiskit.errors import BackendError, ConfigError, QARError
 
 __all__ = ["make_executor", "make_executor_from_profile", "load_profile", "BackendProfile",
@@ -32,19 +33,19 @@ class BackendProfile(BaseModel):
 
     name: str
     description: str = ""
-    shots: int = Field(1024, ge=1)
-    seed: int | None = None
+    shots: int = Field(1024, ge=1, le=MAX_SHOTS)  # bounds of config.py's backend section
+    seed: int | None = Field(None, ge=0, le=MAX_SEED)
     optimization_level: int | None = Field(None, ge=0, le=3)  # None: the executor's default
     aer: dict[str, Any] = Field(default_factory=dict)
     method: str = "auto"
     engine: str = "direct"
     mitigation: str = "m3"
-    cal_shots: int = Field(4000, ge=100)
+    cal_shots: int = Field(4000, ge=100, le=MAX_SHOTS)
     mode: str = "job"
     instance: str | None = None
     twirling: dict[str, Any] = Field(default_factory=dict)
     dynamical_decoupling: dict[str, Any] = Field(default_factory=dict)
-    timeout_s: float | None = None
+    timeout_s: float | None = Field(None, gt=0, le=MAX_TIMEOUT_S)
 
     def settings(self) -> dict[str, Any]:
         """Keyword settings for :func:`make_executor` (only the ones the spec's kind uses)."""
