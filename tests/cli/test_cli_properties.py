@@ -91,7 +91,9 @@ bad_backends = st.one_of(st.sampled_from(["bogus", "", "aer-noisy:", "ibm:", "ib
                                           "EXACT", " exact"]),
                          st.text(max_size=6).filter(lambda t: not t.strip().lower().startswith(("aer", "ibm"))))
 good_numbers = st.one_of(st.none(), st.integers(0, 4096).map(str))
-bad_numbers = st.one_of(st.integers(-3, 10**7).map(str), st.text(max_size=5), st.sampled_from(["1e3", "0x10", "-1"]))
+bad_numbers = st.one_of(st.integers(-3, 10**7).map(str), st.integers(-10**20, 10**20).map(str),
+                        st.sampled_from([str(2**63), str(-2**63), "1e308", "5e-324", "-1e20"]),
+                        st.text(max_size=5), st.sampled_from(["1e3", "0x10", "-1"]))
 numbers = st.one_of(good_numbers, bad_numbers)
 # the parts of a decide call; each case spoils none, one or (chaos) any number of them
 PARTS = ("tick", "path", "backend", "shots", "seed", "config", "state")
