@@ -24,6 +24,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from qar_qiskit.errors import ConfigError, QARError
 from qar_qiskit.labels import REGIMES
+from qar_qiskit.resources import CONFIG_DIR, resolve
 
 
 Prob = Annotated[float, Field(ge=0.0, le=1.0)]
@@ -363,14 +364,15 @@ def load_config(path: str | Path | None = None, overrides: dict | None = None) -
     """Load and validate a YAML config (the packaged defaults when ``path`` is None).
 
     Args:
-        path: a YAML file; ``None`` for the packaged ``config.yaml``.
+        path: a YAML file, or the name of a packaged example config (``noisy-small``:
+            ``qar_qiskit/configs/noisy-small.yaml``); ``None`` for the packaged ``config.yaml``.
         overrides: a nested mapping merged over the file's values (e.g. ``{"backend": {"shots": 100}}``).
 
     Raises:
-        ConfigError: missing or unreadable file, invalid YAML, unknown keys, wrong types or
+        ConfigError: missing or unreadable file (the message lists the packaged configs), invalid YAML, unknown keys, wrong types or
             out-of-range values; the message names the file and the field.
     """
-    src = Path(path) if path is not None else default_config_path()
+    src = resolve(path, [CONFIG_DIR], "config") if path is not None else default_config_path()
     try:
         text = src.read_text(encoding="utf-8")
     except FileNotFoundError:

@@ -24,7 +24,7 @@ def _backtest(
         None, "--backend", "-b", help="exact | aer | aer-noisy:<FakeDevice> | ibm:<name> "
         "(default: from the config)."),
     profile: Optional[str] = typer.Option(
-        None, "--profile", help="Backend profile: a name in backends/ (aer, aer-noisy-torino, ibm) or a YAML path."),
+        None, "--profile", help="Backend profile: a packaged name (aer, aer-noisy-torino, ibm) or a YAML path."),
     shots: Optional[int] = typer.Option(None, "--shots", min=1, max=MAX_SHOTS, help="Shots per tick."),
     seed: Optional[int] = typer.Option(None, "--seed", min=0, max=MAX_SEED, help="Base seed."),
     out: Optional[Path] = typer.Option(
