@@ -345,6 +345,11 @@ class QARConfig(_Model):
         return self
 
 
+#: libyaml's safe loader when PyYAML has it (its wheels do): 8.5 vs 74 ms for config.yaml
+#: (measured 2026-12-03), the same documents; the pure-Python loader otherwise.
+_YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
 def default_config_path() -> Path:
     """Path of the packaged default ``config.yaml``."""
     return Path(__file__).resolve().parent / "config.yaml"
@@ -380,7 +385,7 @@ def load_config(path: str | Path | None = None, overrides: dict | None = None) -
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError(f"cannot read config file {src}: {exc}") from None
     try:
-        data = yaml.safe_load(text)
+        data = yaml.load(text, Loader=_YAML_LOADER)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" line {mark.line + 1}" if mark is not None else ""

@@ -23,6 +23,7 @@ from tests.config_fields import FIELDS, in_range
 from tests.properties import assert_names, json_values, raises_named, variants
 
 DEFAULTS: dict = yaml.safe_load(default_config_path().read_text())
+DUMPER = getattr(yaml, "CSafeDumper", yaml.SafeDumper)  # libyaml: ~10x faster than pure Python
 SECTIONS = tuple(DEFAULTS)
 
 
@@ -87,7 +88,7 @@ def _via_file(data, suffix=".yaml"):
         elif isinstance(data, str):
             path.write_text(data, encoding="utf-8")
         else:
-            path.write_text(yaml.safe_dump(data), encoding="utf-8")
+            path.write_text(yaml.dump(data, Dumper=DUMPER), encoding="utf-8")
         try:
             return load_config(path), str(path)
         except ConfigError as exc:

@@ -81,7 +81,7 @@ def _decide_and_learn(qar: QAR) -> None:
 
 
 def _yaml_text(data: dict) -> str:
-    return yaml.safe_dump(data, allow_unicode=True)
+    return yaml.dump(data, Dumper=getattr(yaml, "CSafeDumper", yaml.SafeDumper), allow_unicode=True)
 
 
 def check_config_file(drawn):
