@@ -32,6 +32,8 @@ from qar_qiskit.errors import QARError
 
 CI_EXAMPLES = int(os.environ.get("QAR_HYPOTHESIS_EXAMPLES", "500"))
 SLOW_EXAMPLES = 10_000
+#: ``QAR_SLOW_MAX_EXAMPLES=N`` caps every slow twin at N inputs (a reduced slow run, e.g. on a busy machine).
+SLOW_CAP = int(os.environ.get("QAR_SLOW_MAX_EXAMPLES", "0")) or None
 #: ``RLIMIT_AS`` of the property tests: 4 GiB. A test process with Qiskit, Aer and the suite
 #: loaded maps ~1.5 GiB and ~2.0 GiB after an Aer decision (VmSize, measured 2026-12-03).
 MEMORY_CAP_BYTES = int(os.environ.get("QAR_TEST_MEMORY_CAP", 4 << 30))
@@ -54,6 +56,7 @@ def variants(prop: Callable, *strategies, ci_examples: int | None = None,
     """
     ci = settings(settings.default, max_examples=ci_examples) if ci_examples else settings.default
     fast = ci(given(*strategies, **kw_strategies)(prop))
+    slow_examples = min(slow_examples, SLOW_CAP) if SLOW_CAP else slow_examples
     slow = settings(settings.get_profile("qar-slow"), max_examples=slow_examples)(
         given(*strategies, **kw_strategies)(prop))
     return fast, pytest.mark.slow(slow)

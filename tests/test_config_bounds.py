@@ -22,6 +22,7 @@ from qar_qiskit.system.qar import QAR
 from tests.config_fields import DEFAULTS, FIELDS, above
 from tests.properties import assert_cli_error, assert_names, run_cli
 from tests.system.test_persistence_properties import saved_state
+from tests.test_config_properties import _set
 
 BOUNDED = [f for f in FIELDS if f.high is not None]
 #: Floats allowed unbounded above, each with its reason written on the field in config.py.
@@ -154,13 +155,3 @@ def test_expert_register_width_is_bounded_across_fields():
     small = _set(small, ("resource_allocation", "dynamic_ranges", "algorithm_pool"), [4, 20])
     assert parse_config(small).quantum_resources.total_qubits == 17
 
-
-def _set(data, path, value):
-    import copy
-
-    out = copy.deepcopy(data)
-    node = out
-    for key in path[:-1]:
-        node = node[key]
-    node[path[-1]] = value
-    return out
