@@ -46,8 +46,8 @@ MAX_LMSR_QUBITS, MAX_PROSPECT_QUBITS, MAX_HEDGE_QUBITS = 12, 10, 15
 #: (measured 2026-12-03 on this 2-core machine, shared). The defaults' widest is 6 (prospect).
 MAX_REGISTER_QUBITS = 9
 #: Days of returns the Hedge weights run over: 20 years of trading days (the shipped data's
-#: span). The Hedge twin holds ~8 float64 arrays of lookback x 2^hedge cells: 5040 x 2^9 cells
-#: is ~160 MiB (10.4 GB peak was measured at 5040 x 2^15).
+#: span). The Hedge twin holds ~8 float64 arrays of lookback x 2^hedge cells: the peak was
+#: 10.4 GB at 5040 x 2^15 (measured 2026-12-03), ~63 B a cell, so ~160 MB at 5040 x 2^9.
 MAX_LOOKBACK = 5040
 #: Decisions, outcomes and rewards kept in memory and in the saved state (history_size,
 #: memory_depth, tracker_history, feedback_memory): 1.1 KB per decision in memory (history,
@@ -57,8 +57,8 @@ MAX_HISTORY = 100_000
 #: Transpile-cache entries: a cached default-plan tick circuit with its binding pickles to
 #: 0.14-0.17 MiB (measured 2026-12-03), so 1000 entries stay within a few hundred MiB.
 MAX_CACHE_SIZE = 1000
-#: Shots per circuit: 10^6 shots of a 25-qubit register are ~30 MiB of outcomes (and a whole
-#: IBM job's limit order of magnitude).
+#: Shots per circuit (the bound this field already had): the counts hold at most one entry per
+#: distinct outcome, so at most 10^6 entries per register.
 MAX_SHOTS = 1_000_000
 #: Seeds: the transpiler (Rust) and Aer take unsigned 64-bit seeds; 2^63 - 1 fits both and NumPy.
 MAX_SEED = 2**63 - 1
