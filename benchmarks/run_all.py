@@ -25,6 +25,8 @@ Sections (in run order):
   50 shots);
 * any other ``benchmarks/bench_*.py`` is run as ``python FILE --out <out>/<name>`` (with ``--quick``
   when it accepts it) and its markdown appended.
+  ``bench_memory.py`` is one: peak resident memory (getrusage) of ``qar decide`` (exact, aer) and of
+  ``qar backtest`` on aer, 2008 with ``--quick``, 1999-2018 otherwise.
 
 Measured on this project's 2-core machine (shared with other jobs, 2026-11-22): ``--quick``
 2.7-3.3 min; the default 12.9 min (noise 6.0 min, bench_execution --quick 4.7 min); the default

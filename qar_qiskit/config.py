@@ -4,6 +4,13 @@ The package carries the defaults (``qar_qiskit/config.yaml``, identical to the r
 top-level ``config.yaml``), so ``QAR()`` and the CLI work without a file. Unknown keys, wrong
 types and out-of-range values are errors that name the field, e.g.
 ``resource_allocation.dynamic_ranges.qar_core: min 9 is above max 8``.
+
+Every size- or count-like setting has an upper bound (the ``MAX_*`` constants below, each with
+its reason), so that no setting, saved state (whose embedded config goes through
+:func:`parse_config`) or CLI override can make the process allocate more than a machine of this
+project's class holds: e.g. ``quantum_resources.total_qubits: Input should be less than or
+equal to 64``. Float settings whose extreme values overflow or silently empty the model are
+bounded to the range where the formulas stay finite and informative (issue #17).
 """
 
 from __future__ import annotations
@@ -17,10 +24,48 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from qar_qiskit.errors import ConfigError, QARError
 from qar_qiskit.labels import REGIMES
+from qar_qiskit.resources import CONFIG_DIR, resolve
 
 
-PosInt = Annotated[int, Field(gt=0)]
 Prob = Annotated[float, Field(ge=0.0, le=1.0)]
+
+# -- upper bounds of size- and count-like settings (issue #17) ----------------------------------
+#: Qubit budget and every qubit range: a plan is at most ``total_qubits`` wide, and 64 is the
+#: width the ``aer`` backend accepts (``backends/aer.py: AER_MAX_QUBITS``). A 58-qubit plan with
+#: the widest expert registers the rule below allows (LMSR, prospect, Hedge 9 each) and a 20-qubit
+#: buffer: first aer decision 361 s (building and transpiling), then 0.72 s a tick, peak RSS
+#: 496 MiB (measured 2026-12-03, shared 2-core machine).
+MAX_TOTAL_QUBITS = 64
+#: Per-algorithm ``max_qubits``: the seeds' ranges.
+MAX_LMSR_QUBITS, MAX_PROSPECT_QUBITS, MAX_HEDGE_QUBITS = 12, 10, 15
+#: Widest expert register a plan may get (the planner gives the other experts their minimums,
+#: so LMSR can get min(max_qubits, algorithm_pool max - prospect min - hedge min)). An n-qubit
+#: amplitude encoding has 2^n angles, each a sum of up to 2^(n-1) parameters, and building and
+#: transpiling it grows ~5x per qubit: first aer decision with a 9-qubit LMSR register 77 s /
+#: 300 MiB peak, 10 qubits > 400 s (stopped at 500 MiB), 12 qubits > 6 min and 4.3 GiB
+#: (measured 2026-12-03 on this 2-core machine, shared). The defaults' widest is 6 (prospect).
+MAX_REGISTER_QUBITS = 9
+#: Days of returns the Hedge weights run over: 20 years of trading days (the shipped data's
+#: span). The Hedge twin holds ~8 float64 arrays of lookback x 2^hedge cells: the peak was
+#: 10.4 GB at 5040 x 2^15 (measured 2026-12-03), ~63 B a cell, so ~160 MB at 5040 x 2^9.
+MAX_LOOKBACK = 5040
+#: Decisions, outcomes and rewards kept in memory and in the saved state (history_size,
+#: memory_depth, tracker_history, feedback_memory): 1.1 KB per decision in memory (history,
+#: pending and settled records, trackers; half of them settled) and 0.4 KB of state file
+#: (measured 2026-12-03, tracemalloc over 2000 exact decisions), so 100,000 keep ~100 MiB / 40 MB.
+MAX_HISTORY = 100_000
+#: Transpile-cache entries: a cached default-plan tick circuit with its binding pickles to
+#: 0.14-0.17 MiB (measured 2026-12-03), so 1000 entries stay within a few hundred MiB.
+MAX_CACHE_SIZE = 1000
+#: Shots per circuit (the bound this field already had): the counts hold at most one entry per
+#: distinct outcome, so at most 10^6 entries per register.
+MAX_SHOTS = 1_000_000
+#: Seeds: the transpiler (Rust) and Aer take unsigned 64-bit seeds; 2^63 - 1 fits both and NumPy.
+MAX_SEED = 2**63 - 1
+#: One backend call longer than a day is hung (hardware queues go through qar submit / result).
+MAX_TIMEOUT_S = 86_400.0
+
+Count = Annotated[int, Field(gt=0, le=MAX_HISTORY)]
 
 
 class _Model(BaseModel):
@@ -30,8 +75,8 @@ class _Model(BaseModel):
 class QubitRange(_Model):
     """An inclusive [min, max] qubit range, written ``[min, max]`` in YAML."""
 
-    min: int = Field(ge=0)
-    max: int = Field(ge=0)
+    min: int = Field(ge=0, le=MAX_TOTAL_QUBITS)
+    max: int = Field(ge=0, le=MAX_TOTAL_QUBITS)
 
     @model_validator(mode="before")
     @classmethod
@@ -75,7 +120,7 @@ class Interval(_Model):
 
 
 class QuantumResources(_Model):
-    total_qubits: PosInt = 25
+    total_qubits: int = Field(25, gt=0, le=MAX_TOTAL_QUBITS)
 
 
 class DynamicRanges(_Model):
@@ -102,8 +147,8 @@ class ResourceAllocation(_Model):
 
 
 class _AlgorithmBase(_Model):
-    min_qubits: PosInt
-    max_qubits: PosInt
+    min_qubits: int = Field(gt=0, le=MAX_TOTAL_QUBITS)
+    max_qubits: int = Field(gt=0, le=MAX_TOTAL_QUBITS)
     priority: str = "medium"
 
     @model_validator(mode="after")
@@ -116,22 +161,27 @@ class _AlgorithmBase(_Model):
 class LMSRConfig(_AlgorithmBase):
     """Hanson (2003) LMSR: liquidity ``b`` and the return grid of the price register."""
 
-    min_qubits: PosInt = 3
-    max_qubits: PosInt = 12
+    min_qubits: int = Field(3, gt=0, le=MAX_LMSR_QUBITS)
+    max_qubits: int = Field(12, gt=0, le=MAX_LMSR_QUBITS)
     priority: str = "high"
-    liquidity: float = Field(2.0, gt=0)
-    return_range: float = Field(0.05, gt=0, le=1)
+    # prices = softmax(q / b) with q <= ~lookback: b below 1e-6 overflows q / b; above 1e6 every
+    # price is uniform to 1e-3 for any history (the expert says nothing).
+    liquidity: float = Field(2.0, ge=1e-6, le=1e6)
+    # the grid's bin width is 2 * return_range / 2^n; below 1e-6 (a 0.0001% daily move) it underflows
+    return_range: float = Field(0.05, ge=1e-6, le=1)
     recency_decay: float = Field(0.97, gt=0, le=1)
 
 
 class ProspectConfig(_AlgorithmBase):
     """Tversky & Kahneman (1992) cumulative prospect theory parameters."""
 
-    min_qubits: int = Field(4, ge=2)
-    max_qubits: PosInt = 10
+    min_qubits: int = Field(4, ge=2, le=MAX_PROSPECT_QUBITS)
+    max_qubits: int = Field(10, gt=0, le=MAX_PROSPECT_QUBITS)
     alpha: float = Field(0.88, gt=0, le=1)
     beta: float = Field(0.88, gt=0, le=1)
-    lam: float = Field(2.25, gt=0)
+    # loss aversion: estimates lie in 1-5 (2.25 in Tversky & Kahneman 1992); beyond [1e-3, 1e3]
+    # a mixed prospect's value is its gain or its loss part alone
+    lam: float = Field(2.25, ge=1e-3, le=1e3)
     gamma: float = Field(0.61, gt=0.27, le=1)
     delta: float = Field(0.69, gt=0.27, le=1)
 
@@ -139,12 +189,15 @@ class ProspectConfig(_AlgorithmBase):
 class HedgeConfig(_AlgorithmBase):
     """Freund & Schapire (1997) Hedge over hedge ratios."""
 
-    min_qubits: PosInt = 3
-    max_qubits: PosInt = 15
+    min_qubits: int = Field(3, gt=0, le=MAX_HEDGE_QUBITS)
+    max_qubits: int = Field(15, gt=0, le=MAX_HEDGE_QUBITS)
     priority: str = "high_in_crisis"
-    eta: float = Field(0.5, gt=0)
-    loss_scale: float = Field(0.03, gt=0)
-    lookback: PosInt = 60
+    # eta * cumulative loss (<= lookback) stays finite; below 1e-6 the weights are uniform
+    eta: float = Field(0.5, ge=1e-6, le=100)
+    # a daily return r costs |r| / loss_scale (clipped to 1): below 1e-6 every loss overflows
+    # to 1, above 10 (a 1000% move) every loss is ~0
+    loss_scale: float = Field(0.03, ge=1e-6, le=10)
+    lookback: int = Field(60, gt=0, le=MAX_LOOKBACK)
 
 
 class Algorithms(_Model):
@@ -155,13 +208,15 @@ class Algorithms(_Model):
 
 class LearningConfig(_Model):
     learning_rate: float = Field(0.1, gt=0, le=10)
-    memory_depth: PosInt = 100
-    history_size: PosInt = 1000
-    update_frequency: PosInt = 1
+    memory_depth: Count = 100
+    history_size: Count = 1000
+    update_frequency: Count = 1
     interference_strength: Prob = 0.8
-    edge_gain: float = Field(4.0, gt=0)
-    reward_scale: float = Field(0.005, gt=0)
-    tracker_history: PosInt = 200
+    # size score min(1, edge_gain * |2p - 1|): outside [1e-6, 1e6] it is always 0 or always 1
+    edge_gain: float = Field(4.0, ge=1e-6, le=1e6)
+    # reward = clip(position * return / reward_scale, -1, 1): below 1e-9 the quotient overflows
+    reward_scale: float = Field(0.005, ge=1e-9, le=1e3)
+    tracker_history: Count = 200
 
     @model_validator(mode="after")
     def _depths(self) -> "LearningConfig":
@@ -176,7 +231,7 @@ class RegimeConfig(_Model):
     volatility: Interval
     trend_clarity: Interval
     volume_normalized: Interval
-    feedback_memory: PosInt
+    feedback_memory: Count
     coherence_preservation: Prob
     pattern_amplification: Prob = 0.8
     defensive_bias: Prob = 0.0
@@ -206,25 +261,28 @@ class MarketRegimes(_Model):
 class RiskConfig(_Model):
     max_position_size: float = Field(0.05, gt=0, le=1)
     max_daily_loss: float = Field(0.02, gt=0, le=1)
+    # a volatility; above 1e3 (100,000% a year) crisis mode never starts: allowed
     crisis_threshold: float = Field(0.7, gt=0)
-    target_volatility: float = Field(0.15, gt=0)
+    # orders scale by min(1, target / realised volatility): below 1e-6 every order is 0
+    target_volatility: float = Field(0.15, ge=1e-6, le=1e3)
 
 
 class PerformanceConfig(_Model):
-    cache_size: PosInt = 1000
-    persistence_interval: float = Field(300, ge=0)
+    cache_size: int = Field(1000, gt=0, le=MAX_CACHE_SIZE)
+    persistence_interval: float = Field(300, ge=0)  # seconds; 1e308 means never: allowed
     classical_fallback: bool = True
     error_mitigation: bool = True
     backend_retries: int = Field(2, ge=0, le=10)
     retry_backoff_s: float = Field(0.2, ge=0, le=60)
-    backend_timeout_s: float = Field(600, gt=0)
+    # below 10 ms no backend call can finish; threading's timeouts overflow near 1e10 s
+    backend_timeout_s: float = Field(600, ge=0.01, le=MAX_TIMEOUT_S)
     postselect_market: bool = False
 
 
 class BackendConfig(_Model):
     name: str = "aer"
-    shots: int = Field(1024, ge=1, le=1_000_000)
-    seed: int = Field(1234, ge=0)
+    shots: int = Field(1024, ge=1, le=MAX_SHOTS)
+    seed: int = Field(1234, ge=0, le=MAX_SEED)
     #: None: the backend's own measured default (aer 1, aer-noisy 3, ibm 2; see backends/*.py)
     optimization_level: Optional[int] = Field(None, ge=0, le=3)
 
@@ -274,7 +332,24 @@ class QARConfig(_Model):
                 f"algorithms: the per-algorithm maximums give {algo_max} qubits, below "
                 f"resource_allocation.dynamic_ranges.algorithm_pool min {r.algorithm_pool.min}"
             )
+        # the planner's rule (plan/planner.py): the algorithms share min(budget left by the fixed
+        # registers, algorithm_pool max), each starting at its minimum
+        pool = min(r.algorithm_pool.max, total - 11 - max(2, r.entanglement_buffer.min))
+        for name in ("lmsr", "prospect", "hedge"):
+            others = algo_min - getattr(a, name).min_qubits
+            width = min(getattr(a, name).max_qubits, pool - others)
+            if width > MAX_REGISTER_QUBITS:
+                raise ValueError(
+                    f"algorithms.{name}.max_qubits: a plan can give {name} {width} qubits ({pool} for the "
+                    f"algorithms minus the others' minimums {others}); at most {MAX_REGISTER_QUBITS} per "
+                    f"expert register (the circuit's size grows as 2^n)"
+                )
         return self
+
+
+#: libyaml's safe loader when PyYAML has it (its wheels do): 8.5 vs 74 ms for config.yaml
+#: (measured 2026-12-03), the same documents; the pure-Python loader otherwise.
+_YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 def default_config_path() -> Path:
@@ -296,14 +371,15 @@ def load_config(path: str | Path | None = None, overrides: dict | None = None) -
     """Load and validate a YAML config (the packaged defaults when ``path`` is None).
 
     Args:
-        path: a YAML file; ``None`` for the packaged ``config.yaml``.
+        path: a YAML file, or the name of a packaged example config (``noisy-small``:
+            ``qar_qiskit/configs/noisy-small.yaml``); ``None`` for the packaged ``config.yaml``.
         overrides: a nested mapping merged over the file's values (e.g. ``{"backend": {"shots": 100}}``).
 
     Raises:
-        ConfigError: missing or unreadable file, invalid YAML, unknown keys, wrong types or
+        ConfigError: missing or unreadable file (the message lists the packaged configs), invalid YAML, unknown keys, wrong types or
             out-of-range values; the message names the file and the field.
     """
-    src = Path(path) if path is not None else default_config_path()
+    src = resolve(path, [CONFIG_DIR], "config") if path is not None else default_config_path()
     try:
         text = src.read_text(encoding="utf-8")
     except FileNotFoundError:
@@ -311,7 +387,7 @@ def load_config(path: str | Path | None = None, overrides: dict | None = None) -
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError(f"cannot read config file {src}: {exc}") from None
     try:
-        data = yaml.safe_load(text)
+        data = yaml.load(text, Loader=_YAML_LOADER)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" line {mark.line + 1}" if mark is not None else ""

@@ -7,6 +7,7 @@ import yaml
 
 from qar_qiskit.config import default_config_path, load_config, parse_config
 from qar_qiskit.errors import ConfigError
+from qar_qiskit.resources import CONFIG_DIR
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -91,8 +92,8 @@ def test_overrides_merge():
 
 
 def test_noisy_small_config_differs_only_where_marked():
-    """configs/noisy-small.yaml is config.yaml with the values it marks "noisy-small" changed."""
-    small = yaml.safe_load((ROOT / "configs" / "noisy-small.yaml").read_text())
+    """qar_qiskit/configs/noisy-small.yaml is config.yaml with the values it marks "noisy-small" changed."""
+    small = yaml.safe_load((CONFIG_DIR / "noisy-small.yaml").read_text())
     base = _defaults()
 
     def leaves(d, path=()):
@@ -110,7 +111,7 @@ def test_noisy_small_config_differs_only_where_marked():
         "algorithms.lmsr.min_qubits", "algorithms.prospect.min_qubits", "algorithms.hedge.min_qubits",
         "backend.name", "backend.shots",
     }
-    marked = [line for line in (ROOT / "configs" / "noisy-small.yaml").read_text().splitlines()
+    marked = [line for line in (CONFIG_DIR / "noisy-small.yaml").read_text().splitlines()
               if "# noisy-small" in line]
     assert len(marked) == len(changed)
 
@@ -118,7 +119,7 @@ def test_noisy_small_config_differs_only_where_marked():
 def test_noisy_small_config_gives_small_plans():
     from qar_qiskit.plan.planner import all_plans
 
-    cfg = load_config(ROOT / "configs" / "noisy-small.yaml")
+    cfg = load_config(CONFIG_DIR / "noisy-small.yaml")
     assert cfg.backend.name.startswith("aer-noisy:")
     plans = all_plans(cfg)
     # 4 market + 2 memory + 5 decision + 2 buffer + the algorithms' minima 1 + 2 + 1

@@ -1,7 +1,7 @@
 """Backend specs, profiles and the executor factory.
 
 Specs: ``exact``, ``aer``, ``aer-noisy:<FakeName>`` (e.g. ``aer-noisy:FakeTorino``),
-``ibm:<backend name>``. Profiles are YAML files (top-level ``backends/*.yaml``) with ``name``
+``ibm:<backend name>``. Profiles are YAML files (packaged in ``qar_qiskit/profiles/*.yaml``) with ``name``
 (the spec), ``shots``, ``seed``, ``optimization_level``, ``aer`` (Aer backend options) and
 backend-specific keys (``mitigation``, ``mode``, ``twirling``, ``dynamical_decoupling``,
 ``instance``, and for IBM ``layout_trials``, ``fractional_gates``, ``max_execution_time``,
@@ -19,7 +19,9 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from qar_qiskit.backends.base import ExactBackend, Executor
+from qar_qiskit.config import MAX_SEED, MAX_SHOTS, MAX_TIMEOUT_S
 from qar_qiskit.errors import BackendError, ConfigError, QARError
+from qar_qiskit.resources import PROFILE_DIR, resolve
 
 __all__ = ["make_executor", "make_executor_from_profile", "load_profile", "BackendProfile",
            "list_backends", "VALID_SPECS", "profile_dirs"]
@@ -28,25 +30,25 @@ VALID_SPECS = ("exact", "aer", "aer-noisy:<FakeName>", "ibm:<backend name>", "ib
 
 
 class BackendProfile(BaseModel):
-    """A backend profile file (``backends/*.yaml``)."""
+    """A backend profile file (``qar_qiskit/profiles/*.yaml``)."""
 
     model_config = ConfigDict(extra="forbid")
 
     name: str
     description: str = ""
-    shots: int = Field(1024, ge=1)
-    seed: int | None = None
+    shots: int = Field(1024, ge=1, le=MAX_SHOTS)  # bounds of config.py's backend section
+    seed: int | None = Field(None, ge=0, le=MAX_SEED)
     optimization_level: int | None = Field(None, ge=0, le=3)  # None: the executor's default
     aer: dict[str, Any] = Field(default_factory=dict)
     method: str = "auto"
     engine: str = "direct"
     mitigation: str = "m3"
-    cal_shots: int = Field(4000, ge=100)
+    cal_shots: int = Field(4000, ge=100, le=MAX_SHOTS)
     mode: str = "job"
     instance: str | None = None
     twirling: dict[str, Any] = Field(default_factory=dict)
     dynamical_decoupling: dict[str, Any] = Field(default_factory=dict)
-    timeout_s: float | None = None
+    timeout_s: float | None = Field(None, gt=0, le=MAX_TIMEOUT_S)
     layout_trials: int | None = Field(None, ge=1, le=64)
     fractional_gates: bool | Literal["auto"] = "auto"
     max_execution_time: int | None = Field(None, ge=1, le=10800)
@@ -72,24 +74,17 @@ class BackendProfile(BaseModel):
 
 
 def profile_dirs() -> list[Path]:
-    """Where profile names are looked up: ``$QAR_BACKEND_PROFILES``, then the repo's ``backends/``."""
+    """Where profile names are looked up: ``$QAR_BACKEND_PROFILES``, then the packaged ``qar_qiskit/profiles/``."""
     dirs = []
     if os.environ.get("QAR_BACKEND_PROFILES"):
         dirs.append(Path(os.environ["QAR_BACKEND_PROFILES"]))
-    dirs.append(Path(__file__).resolve().parents[2] / "backends")
+    dirs.append(PROFILE_DIR)
     return dirs
 
 
 def load_profile(path_or_name: str | os.PathLike) -> BackendProfile:
     """Load a profile from a path, or by name (``aer``, ``aer-noisy-torino``) from :func:`profile_dirs`."""
-    path = Path(path_or_name)
-    if not path.is_file():
-        candidates = [d / f"{path_or_name}.yaml" for d in profile_dirs()] + [d / str(path_or_name) for d in profile_dirs()]
-        found = next((c for c in candidates if c.is_file()), None)
-        if found is None:
-            names = sorted({p.stem for d in profile_dirs() if d.is_dir() for p in d.glob("*.yaml")})
-            raise ConfigError(f"backend profile {str(path_or_name)!r} not found; available: {', '.join(names) or 'none'}")
-        path = found
+    path = resolve(path_or_name, profile_dirs(), "backend profile")
     try:
         data = yaml.safe_load(path.read_text()) or {}
     except yaml.YAMLError as exc:

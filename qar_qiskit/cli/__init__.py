@@ -31,8 +31,8 @@ def _root(
     ctx: typer.Context,
     config: Optional[Path] = typer.Option(
         None, "--config", "-c",
-        help=("YAML config file (default: the packaged config.yaml; configs/noisy-small.yaml in a "
-              "checkout gives 17-qubit plans for aer-noisy runs)."),
+        help=("YAML config file, or a packaged example config by name (default: the packaged "
+              "config.yaml; 'noisy-small' gives 17-qubit plans for aer-noisy runs)."),
         exists=False, dir_okay=False,
     ),
 ) -> None:

@@ -7,6 +7,7 @@ from typing import Optional
 
 import typer
 
+from qar_qiskit.config import MAX_SEED, MAX_SHOTS
 from qar_qiskit.errors import InputError
 
 
@@ -23,9 +24,9 @@ def _backtest(
         None, "--backend", "-b", help="exact | aer | aer-noisy:<FakeDevice> | ibm:<name> "
         "(default: from the config)."),
     profile: Optional[str] = typer.Option(
-        None, "--profile", help="Backend profile: a name in backends/ (aer, aer-noisy-torino, ibm) or a YAML path."),
-    shots: Optional[int] = typer.Option(None, "--shots", min=1, help="Shots per tick."),
-    seed: Optional[int] = typer.Option(None, "--seed", help="Base seed."),
+        None, "--profile", help="Backend profile: a packaged name (aer, aer-noisy-torino, ibm) or a YAML path."),
+    shots: Optional[int] = typer.Option(None, "--shots", min=1, max=MAX_SHOTS, help="Shots per tick."),
+    seed: Optional[int] = typer.Option(None, "--seed", min=0, max=MAX_SEED, help="Base seed."),
     out: Optional[Path] = typer.Option(
         None, "--out", "-o", help="Report folder (default ./reports/backtest-<data>).",
         file_okay=False),

@@ -14,6 +14,7 @@ from typing import Any, Optional
 import typer
 
 from qar_qiskit.cli.system import read_tick_file
+from qar_qiskit.config import MAX_SHOTS, MAX_TIMEOUT_S
 from qar_qiskit.errors import InputError
 
 
@@ -165,7 +166,7 @@ def register(app: typer.Typer) -> None:
         ctx: typer.Context,
         tick: Path = typer.Option(..., "--tick", help="Tick file (JSON/YAML).", dir_okay=False),
         backend: str = typer.Option(..., "--backend", help="ibm:<backend name> or ibm:least-busy"),
-        shots: int = typer.Option(1024, "--shots", min=1),
+        shots: int = typer.Option(1024, "--shots", min=1, max=MAX_SHOTS),
         optimization_level: Optional[int] = typer.Option(None, "--optimization-level", min=0, max=3),
         layout_trials: Optional[int] = typer.Option(None, "--layout-trials", min=1, max=64,
                                                     help="Seeded transpilations, best ESP kept (default 8)."),
@@ -221,7 +222,7 @@ def register(app: typer.Typer) -> None:
         job_id: Optional[str] = typer.Argument(None, help="Job id printed by qar submit."),
         tag: Optional[str] = typer.Option(None, "--tag", help="Use the newest IBM job carrying this tag."),
         store: Optional[Path] = typer.Option(None, "--store"),
-        wait: float = typer.Option(0, "--wait", help="Seconds to wait for an unfinished job (0: do not wait)."),
+        wait: float = typer.Option(0, "--wait", min=0, max=MAX_TIMEOUT_S, help="Seconds to wait for an unfinished job (0: do not wait)."),
         as_json: bool = typer.Option(False, "--json"),
     ) -> None:
         """Print a finished job's per-register counts, decision and QPU usage.

@@ -9,6 +9,7 @@ from typing import Optional
 import typer
 import yaml
 
+from qar_qiskit.config import MAX_SEED, MAX_SHOTS
 from qar_qiskit.errors import InputError
 
 
@@ -59,10 +60,10 @@ def decide(
     ctx: typer.Context,
     tick: Path = typer.Option(..., "--tick", help="JSON/YAML file with one market tick (price, volatility, ...)."),
     backend: Optional[str] = typer.Option(None, "--backend", "-b", help="exact | aer | aer-noisy:<FakeDevice> | ibm:<name>"),
-    shots: Optional[int] = typer.Option(None, "--shots", min=1, help="Shots (default from config)."),
-    seed: Optional[int] = typer.Option(None, "--seed", min=0, help="Base seed (default from config)."),
+    shots: Optional[int] = typer.Option(None, "--shots", min=1, max=MAX_SHOTS, help="Shots (default from config)."),
+    seed: Optional[int] = typer.Option(None, "--seed", min=0, max=MAX_SEED, help="Base seed (default from config)."),
     state: Optional[Path] = typer.Option(None, "--state", help="Load learning state from this file if it exists, and save it back."),
-    profile: Optional[str] = typer.Option(None, "--profile", help="Backend profile: a name in backends/ (aer, aer-noisy-torino, ibm) or a YAML path."),
+    profile: Optional[str] = typer.Option(None, "--profile", help="Backend profile: a packaged name (aer, aer-noisy-torino, ibm) or a YAML path."),
     as_json: bool = typer.Option(False, "--json", help="Print the whole decision as JSON."),
 ) -> None:
     """Decide for one market tick and print the decision."""

@@ -129,7 +129,7 @@ class QAR:
         shots: shots overriding the config.
         seed: base seed overriding the config; tick ``i`` uses a seed derived from (seed, i).
         executor: an already-built executor (tests, fault injection).
-        profile: a backend profile (name in the top-level ``backends/`` folder, or a path): its
+        profile: a backend profile (a packaged name from ``qar_qiskit/profiles/``, or a path): its
             spec, shots, seed and backend options (Aer options, mitigation, IBM mode, ...).
     """
 

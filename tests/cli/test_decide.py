@@ -73,10 +73,8 @@ def test_decide_with_a_backend_profile(tmp_path):
 def test_decide_noisy_with_the_small_config(tmp_path):
     """The noisy backend from the command line on the small-plan config: 17 qubits, statevector
     trajectories, readout-mitigated, in seconds (the default plans would route onto > 24 qubits)."""
-    from pathlib import Path
-
-    config = Path(__file__).resolve().parents[2] / "configs" / "noisy-small.yaml"
-    out = runner.invoke(app, ["--config", str(config), "decide", "--tick", str(_tick(tmp_path)),
+    # the packaged config, by name
+    out = runner.invoke(app, ["--config", "noisy-small", "decide", "--tick", str(_tick(tmp_path)),
                               "--shots", "64", "--seed", "3", "--json"])
     assert out.exit_code == 0, out.output
     d = json.loads(out.stdout)

@@ -84,3 +84,51 @@ def test_eight_threads_never_overallocate_or_share():
     assert errors == []
     assert peak[0] <= 25
     assert pool.free_count == 25 and pool.check() == [] and pool.holders() == {}
+
+
+def test_huge_budget_materialises_nothing_per_qubit():
+    """Issue #17: a budget of 10^9 qubits held ``list(range(10**9))`` (22 GB resident)."""
+    import tracemalloc
+
+    tracemalloc.start()
+    try:
+        pool = QubitPool(10**9)
+        with pool.allocate(3, "lmsr") as block:
+            assert block.indices == (0, 1, 2) and pool.free_count == 10**9 - 3
+            assert block.qubits[2] is pool.register[2] or block.qubits[2] == pool.register[2]
+        assert pool.free_count == 10**9 and pool.check() == []
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert peak < 1 << 20, peak  # bytes: nothing proportional to the budget
+
+
+@pytest.mark.parametrize("total", [2**63, 10**20, 0, -3, 2.0, True])
+def test_impossible_budget_is_a_resource_error(total):
+    with pytest.raises(ResourceError, match="total_qubits"):
+        QubitPool(total)
+
+
+def test_matches_a_set_model_of_the_lowest_free_indices():
+    """Random acquire/release against a reference model: the n lowest free indices, reset marks."""
+    rng = random.Random(17)
+    pool, free, used, held = QubitPool(12), set(range(12)), set(), []
+    for _ in range(2000):
+        if held and (rng.random() < 0.5 or not free):
+            block = held.pop(rng.randrange(len(held)))
+            pool.release(block)
+            free |= set(block.indices)
+            used |= set(block.indices)
+        else:
+            n = rng.randint(1, 5)
+            if n > len(free):
+                with pytest.raises(ResourceError):
+                    pool.acquire(n, "x")
+                continue
+            block = pool.acquire(n, "x")
+            expected = sorted(free)[:n]
+            assert list(block.indices) == expected
+            assert set(block.needs_reset) == set(expected) & used
+            free -= set(expected)
+            held.append(block)
+        assert pool.free_count == len(free) and pool.check() == []
