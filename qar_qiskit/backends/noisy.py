@@ -271,7 +271,7 @@ class NoisyAerExecutor(CachingExecutor):
                 "%s: %d of the tick's simulations (registers %s) need %d physical qubits, more than the %d "
                 "that noisy statevector trajectories handle here; MPS trajectories of routed tick circuits "
                 "take tens of minutes per tick (measured: ~30 min for 50 shots of a 24-qubit plan). "
-                "For noisy runs use small plans: qar --config configs/noisy-small.yaml (seconds per tick).",
+                "For faster noisy runs use the small plans: qar --config noisy-small (seconds per tick).",
                 self.name, len(wide), ", ".join("+".join(g.registers) for g in wide),
                 max(len(g.physical) for g in wide), STATEVECTOR_MAX_ACTIVE)
         with self._lock:

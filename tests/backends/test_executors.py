@@ -292,7 +292,7 @@ def test_noisy_warns_before_mps_trajectories_of_a_wide_circuit(caplog):
         prepared = ex.prepared(wide)[0]
     (group,) = prepared.extra["groups"][()]
     assert len(group.physical) >= n and group.entry.method == "matrix_product_state"
-    assert any("configs/noisy-small.yaml" in r.getMessage() and "MPS" in r.getMessage() for r in caplog.records)
+    assert any("--config noisy-small" in r.getMessage() and "MPS" in r.getMessage() for r in caplog.records)
     caplog.clear()
     with caplog.at_level(logging.WARNING, logger="qar_qiskit.backends.noisy"):
         small = ex.prepared(small_circuit())[0]
