@@ -51,6 +51,7 @@ __all__ = [
     "counts_from_codes",
     "shot_codes",
     "kept_shots",
+    "postselect_registers",
 ]
 
 
@@ -339,6 +340,11 @@ def counts_from_codes(codes: Mapping[str, np.ndarray], sizes: Mapping[str, int],
             uniq, totals = uniq[totals > 0], totals[totals > 0]
         out[name] = {format(int(c), f"0{size}b"): int(n) for c, n in zip(uniq, totals)}
     return out
+
+
+def postselect_registers(postselect: PostSelect | None) -> tuple[str, ...]:
+    """The registers a ``postselect`` names (joint keys split), sorted: they must be sampled jointly."""
+    return tuple(sorted({name for key in (postselect or ()) for name in key.split(",")}))
 
 
 def _joint_code(codes: Mapping[str, np.ndarray], sizes: Mapping[str, int], key: str) -> np.ndarray:

@@ -66,6 +66,7 @@ from qar_qiskit.backends.base import (
     PreparedCircuit,
     as_value_matrix,
     kept_shots,
+    postselect_registers,
     outcome_counts,
     raw_outcomes,
 )
@@ -323,7 +324,7 @@ class NoisyAerExecutor(CachingExecutor):
         bound = prepared.bind_matrix(values)
         shots = int(shots or self.default_shots)
         seed = self.seed if seed is None else seed
-        groups = self.groups(prepared, tuple(postselect or ()))
+        groups = self.groups(prepared, postselect_registers(postselect))
         n = bound.shape[0]
         rows: list[dict] = [{} for _ in range(n)]
         run_s = 0.0

@@ -14,7 +14,7 @@ from qiskit import QuantumCircuit
 from qiskit.providers.fake_provider import GenericBackendV2
 from qiskit.quantum_info import Operator
 
-from qar_qiskit.backends.compile import (CompileOptions, check_hardware_options, compile_for_device,
+from qar_qiskit.backends.compile import (DEFAULT_LAYOUT_TRIALS, CompileOptions, check_hardware_options, compile_for_device,
                                          device_pass_manager, estimate_quantum_seconds, isa_summary,
                                          with_fractional_gates)
 from qar_qiskit.errors import ConfigError
@@ -143,4 +143,4 @@ def test_hardware_option_checks_name_the_field():
 def test_compile_options_reject_unknown_fields():
     with pytest.raises(ValueError, match="fractional"):
         CompileOptions(fractional=True)
-    assert np.isclose(CompileOptions().layout_trials, 8)
+    assert CompileOptions().layout_trials == DEFAULT_LAYOUT_TRIALS

@@ -87,3 +87,40 @@ def test_counts_from_codes_selects_joint_outcomes():
         counts_from_codes(codes, {"a": 2, "b": 1}, weights, {"a": [3]})
     with pytest.raises(BackendError, match="no classical register 'c'"):
         counts_from_codes(codes, {"a": 2, "b": 1}, weights, {"c": [0]})
+
+
+def test_joint_key_selects_on_concatenated_codes():
+    """A key naming two registers keeps the outcomes whose joint code ``a + 2**|a| * b`` is
+    listed: checked against a filter written out here."""
+    rng = np.random.default_rng(3)
+    mem = rng.integers(0, 4, 500)
+    dec = rng.integers(0, 32, 500)
+    weights = rng.integers(1, 5, 500)
+    allowed = {m + 4 * d for m in range(4) for d in range(32) if (d & 1) == (m >> 1)}
+    out = counts_from_codes({"memory": mem, "decision": dec}, {"memory": 2, "decision": 5}, weights,
+                            {"memory,decision": allowed})
+    keep = (dec & 1) == (mem >> 1)
+    want = {}
+    for m, w in zip(mem[keep], weights[keep]):
+        want[format(int(m), "02b")] = want.get(format(int(m), "02b"), 0) + int(w)
+    assert out["memory"] == want
+    assert sum(out["decision"].values()) == int(weights[keep].sum())
+    with pytest.raises(BackendError, match="no classical register 'hedge'"):
+        counts_from_codes({"memory": mem}, {"memory": 2}, weights, {"memory,hedge": [0]})
+
+
+def test_decision_consistency_holds_on_every_noiseless_shot():
+    """The tick's symmetries (action_lo = mem1; abstain never sets action_hi) hold exactly without
+    noise: post-selecting on them keeps every shot of a noiseless run of a composed tick."""
+    from qar_qiskit.circuits.composer import compose_tick_circuit
+    from qar_qiskit.circuits.decision import CONSISTENCY_KEY, consistent_codes
+    from tests.circuits.test_fragments import random_inputs
+
+    plan = AllocationPlan(regime="crisis", lmsr=1, prospect=2, hedge=1, buffer=1)
+    tick = compose_tick_circuit(plan)
+    values = tick.parameter_values(random_inputs(np.random.default_rng(4), plan))
+    res = make_executor("aer", seed=2).run(tick, values[None, :], shots=SHOTS,
+                                           postselect={CONSISTENCY_KEY: consistent_codes()})[0]
+    assert res.metadata["kept_shots"] == SHOTS
+    # and the check is not vacuous: the noiseless memory/decision pairs cover several experts
+    assert len(res.counts["memory"]) >= 3
