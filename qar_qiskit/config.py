@@ -277,6 +277,9 @@ class PerformanceConfig(_Model):
     # below 10 ms no backend call can finish; threading's timeouts overflow near 1e10 s
     backend_timeout_s: float = Field(600, ge=0.01, le=MAX_TIMEOUT_S)
     postselect_market: bool = False
+    #: keep only shots where the decision register agrees with the memory (action_lo = mem1,
+    #: abstain never sets action_hi): symmetry verification of the decision block (issue #13)
+    postselect_consistency: bool = False
 
 
 class BackendConfig(_Model):

@@ -52,6 +52,9 @@ class Readout:
         hedge_weights: Hedge register distribution (``2**m``); ``p_hedge`` its top-qubit marginal.
         decision: decision distribution (32, ``d = A + 4 S + 16 K``).
         buffer: buffer register distribution.
+        postselect_rejected_rate: share of the shots that post-selection dropped before these
+            counts (None without post-selection; set by the pipeline from the executor's
+            ``kept_shots``).
     """
 
     shots: int
@@ -67,6 +70,7 @@ class Readout:
     p_hedge: float
     decision: np.ndarray
     buffer: np.ndarray
+    postselect_rejected_rate: float | None = None
 
     @property
     def decision_index(self) -> int:

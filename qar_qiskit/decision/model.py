@@ -22,7 +22,8 @@ class RegimeSummary(_Out):
     exact_probabilities: dict[str, float]
     dominant: str
     uncertainty: float = Field(description="normalised Shannon entropy of the regime probabilities")
-    invalid_code_rate: float = Field(0.0, description="shots whose market register held no valid code")
+    invalid_code_rate: float = Field(0.0, description="shots whose market register held no valid code "
+                                     "(before post-selection on the market alone; else among the kept shots)")
 
 
 class Order(_Out):
@@ -87,5 +88,7 @@ class Decision(_Out):
     risk_flags: list[str]
     backend: str
     fallback_reason: Optional[str] = None
+    postselect_rejected_rate: Optional[float] = Field(
+        None, description="share of shots dropped by post-selection (market codes, decision consistency)")
     circuit: Optional[CircuitMetrics] = None
     timing: dict[str, float]

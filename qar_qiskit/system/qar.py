@@ -342,6 +342,7 @@ class QAR:
         if executor.is_exact:
             return None, None, None, "exact", None
         from qar_qiskit.circuits.composer import compose_tick_circuit
+        from qar_qiskit.circuits.decision import CONSISTENCY_KEY, consistent_codes
         from qar_qiskit.circuits.market import REGIME_CODES
         from qar_qiskit.circuits.reader import read_counts
 
@@ -351,7 +352,12 @@ class QAR:
         timing["bind_s"] = time.perf_counter() - t
         perf = self.config.performance
 
-        extra = {"postselect": {"market": REGIME_CODES}} if perf.postselect_market else {}
+        postselect = {}
+        if perf.postselect_market:
+            postselect["market"] = REGIME_CODES
+        if perf.postselect_consistency:
+            postselect[CONSISTENCY_KEY] = consistent_codes()
+        extra = {"postselect": postselect} if postselect else {}
 
         def attempt():
             t0 = time.perf_counter()
@@ -359,9 +365,11 @@ class QAR:
                                         shots=self.config.backend.shots, seed=seed, **extra)[0]
             t1 = time.perf_counter()
             readout = read_counts(plan, result.counts)
-            if extra:  # the invalid-code rate before the selection, as the decision reports it
+            if extra:
                 kept = result.metadata.get("kept_shots", result.shots)
-                readout = dataclasses.replace(readout, invalid_regime_rate=1.0 - kept / result.shots)
+                readout = dataclasses.replace(readout, postselect_rejected_rate=1.0 - kept / result.shots)
+                if list(postselect) == ["market"]:  # the invalid-code rate before the selection
+                    readout = dataclasses.replace(readout, invalid_regime_rate=1.0 - kept / result.shots)
             t2 = time.perf_counter()
             return result, readout, t1 - t0, t2 - t1
 
@@ -435,6 +443,7 @@ class QAR:
             exact_action=ACTIONS[ea], exact_size=SIZES[es], exact_risk=RISKS[ek],
             exact_position=float(pos_table[d_exact]),
             exact_margin_resolvable=resolvable,
+            postselect_rejected_rate=readout.postselect_rejected_rate if readout else None,
             expert_positions=expert_pos,
             orders=order_rows,
             risk_flags=list(assess.flags),

@@ -226,3 +226,21 @@ def test_postselect_market_reaches_the_executor_and_reports_the_invalid_rate(upt
     config = load_config(overrides={"performance": {"postselect_market": True}})
     d = QAR(config, shots=512, executor=spy).decide(tick, returns_history=uptrend_returns)
     assert d.regime.invalid_code_rate == pytest.approx(64 / 512)
+
+
+def test_postselect_consistency_reaches_the_executor_and_reports_the_rejected_share(uptrend_returns):
+    from qar_qiskit.circuits.decision import CONSISTENCY_KEY, consistent_codes
+
+    tick = MarketTick(price=100.0, volatility=0.12, trend_clarity=0.85)
+    spy = SpyExecutor(make_executor("aer", seed=1))
+    config = load_config(overrides={"performance": {"postselect_consistency": True}})
+    on = QAR(config, shots=512, executor=spy).decide(tick, returns_history=uptrend_returns)
+    assert spy.kwargs[0]["postselect"] == {CONSISTENCY_KEY: consistent_codes()}
+    off = QAR(load_config(), shots=512, executor=SpyExecutor(make_executor("aer", seed=1))).decide(
+        tick, returns_history=uptrend_returns)
+    # noiseless: the symmetry holds on every shot, nothing is dropped and nothing changes
+    assert on.postselect_rejected_rate == 0.0 and off.postselect_rejected_rate is None
+    assert on.distribution == off.distribution
+    spy = SpyExecutor(make_executor("aer", seed=1), dropped=32)
+    d = QAR(config, shots=512, executor=spy).decide(tick, returns_history=uptrend_returns)
+    assert d.postselect_rejected_rate == pytest.approx(32 / 512)
