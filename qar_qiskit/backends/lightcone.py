@@ -180,6 +180,14 @@ def register_cone(isa: QuantumCircuit, registers: Iterable[str], *, method: str 
     if method == "commutation":
         from qiskit.transpiler.passes import LightCone
 
+        from qar_qiskit.backends.readout import terminal_measurements
+
+        if terminal_measurements(reduced) is None:
+            # LightCone starts from the circuit's *final* measurements; a register measured
+            # mid-circuit (the tick's memory and decision) would get a wrong cone (measured: a
+            # decision marginal off by 0.5 in TVD), so refuse instead of answering wrongly.
+            raise BackendError(f"method: 'commutation' needs {', '.join(keep)} measured at the end of the "
+                               "circuit; use method='causal' for registers measured mid-circuit")
         circ = LightCone()(reduced)
     else:
         dag = circuit_to_dag(reduced)

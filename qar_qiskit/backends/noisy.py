@@ -72,7 +72,7 @@ from qar_qiskit.backends.base import (
 )
 from qar_qiskit.backends.device_sim import DENSITY_MATRIX_MAX_QUBITS, ActiveSet, SubDevice, sub_target
 from qar_qiskit.backends.lightcone import active_qubits, compact_circuit, cone_groups, register_cone, register_qubits
-from qar_qiskit.backends.readout import ClassicalReadout, tensored_readout_inversion, terminal_measurements
+from qar_qiskit.backends.readout import ClassicalReadout, tensored_readout_inversion
 from qar_qiskit.errors import BackendError, ConfigError
 
 __all__ = [
@@ -149,7 +149,7 @@ def group_seed(seed: int | None, k: int) -> int | None:
 class NoisyAerExecutor(CachingExecutor):
     """``aer-noisy:<FakeName>``: a fake IBM device's noise model on Aer, with readout mitigation.
 
-    With ``light_cone=True`` (default) and terminal measurements, each group of registers from
+    With ``light_cone=True`` (default), each group of registers from
     :func:`~qar_qiskit.backends.lightcone.cone_groups` is simulated on its own causal light cone
     with the noise model of the cone's physical qubits: exact for every register's marginal
     and for the joint distribution inside a group (see :mod:`qar_qiskit.backends.lightcone`).
@@ -249,7 +249,12 @@ class NoisyAerExecutor(CachingExecutor):
         if cached is not None:
             return cached
         isa = prepared.isa
-        if self.light_cone and terminal_measurements(isa) is not None:
+        # Mid-circuit measurements (the tick measures memory and decision before the tails) are
+        # fine: a cone drops the other registers' measurements, which changes no marginal of its
+        # own registers (deferred measurement; local noise channels act on each qubit alike
+        # whether a partner was measured or not), and a group whose own measurements are not
+        # terminal gets Aer's readout instead of the classical one (readout_for).
+        if self.light_cone:
             names = cone_groups(isa, joint=key, max_width=STATEVECTOR_MAX_ACTIVE)
             cones = [register_cone(isa, g) for g in names]
         else:

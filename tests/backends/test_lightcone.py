@@ -39,11 +39,23 @@ def _unmeasured(circuit: QuantumCircuit) -> QuantumCircuit:
 
 
 def _register_marginal(circuit: QuantumCircuit, register: str) -> np.ndarray:
-    """P(register value) from the noiseless statevector of ``circuit`` without measurements (Aer)."""
+    """P(register value) of ``circuit`` without noise, exactly: every measurement into
+    ``register`` becomes a CNOT onto a fresh ancilla (deferred measurement, so a qubit measured
+    mid-circuit and then moved on by a SWAP is read where it was measured), statevector (Aer)."""
     from qiskit_aer import AerSimulator
 
-    qc = _unmeasured(circuit)
-    qc.save_probabilities(lightcone.register_qubits(circuit)[register])
+    creg = next(r for r in circuit.cregs if r.name == register)
+    bits = {b: j for j, b in enumerate(creg)}
+    anc = QuantumRegister(creg.size, "anc")
+    qc = QuantumCircuit(*circuit.qregs, anc)
+    for ins in circuit.data:
+        if ins.operation.name == "measure":
+            if ins.clbits[0] in bits:
+                qc.cx(ins.qubits[0], anc[bits[ins.clbits[0]]])
+            continue
+        if ins.operation.name != "barrier":
+            qc.append(ins.operation, ins.qubits)
+    qc.save_probabilities(list(anc))
     return np.asarray(AerSimulator(method="statevector").run(qc).result().data(0)["probabilities"])
 
 
@@ -51,32 +63,45 @@ def _register_marginal(circuit: QuantumCircuit, register: str) -> np.ndarray:
 
 @pytest.fixture(scope="module")
 def small_isa(fez):
-    """The noisy executor's ISA circuit (level 3) of a noisy-small-size plan, parameters bound."""
-    isa = NoisyAerExecutor(fez, mitigation="none").transpile_uncached(compose_tick_circuit(SMALL_PLAN), 3)
-    rng = np.random.default_rng(7)
-    return isa.assign_parameters(dict(zip(isa.parameters, rng.uniform(0, np.pi, isa.num_parameters))))
+    """The noisy executor's ISA circuit (level 3) of a noisy-small-size plan, bound with a
+    tick's inputs, and those inputs (for the classical twin)."""
+    from tests.circuits.test_fragments import random_inputs
+
+    tick = compose_tick_circuit(SMALL_PLAN)
+    inputs = random_inputs(np.random.default_rng(7), SMALL_PLAN)
+    by_name = dict(zip((p.name for p in tick.parameters), tick.parameter_values(inputs)))
+    isa = NoisyAerExecutor(fez, layout_trials=1, mitigation="none").transpile_uncached(tick, 3)
+    return isa.assign_parameters({p: by_name[p.name] for p in isa.parameters}), inputs
 
 
 @pytest.mark.parametrize("method", ["causal", "commutation"])
-def test_cone_gives_the_full_circuits_noiseless_register_marginal(small_isa, method):
-    """Both reductions keep each register's noiseless distribution (statevector, 1e-9), on the
-    routed ISA circuit of a noisy-small-size plan, and only ever drop operations."""
-    from qiskit_aer import AerSimulator
+def test_cone_gives_the_twins_noiseless_register_marginal(small_isa, method):
+    """Both reductions keep each register's noiseless distribution: the statevector of a
+    register's cone equals the classical twin's marginal (1e-9), on the routed ISA circuit of a
+    noisy-small-size plan (memory and decision measured mid-circuit, as composed); cones only
+    ever drop operations."""
+    from qar_qiskit.classical.decision import component_marginals
 
-    active = lightcone.active_qubits(small_isa)
-    whole = _unmeasured(lightcone.compact_circuit(small_isa, active))
-    names = [r.name for r in small_isa.cregs]
-    for reg, qubits in lightcone.register_qubits(lightcone.compact_circuit(small_isa, active)).items():
-        whole.save_probabilities(qubits, label=reg)
-    expected = AerSimulator(method="statevector").run(whole).result().data(0)
+    isa, inputs = small_isa
+    twin = component_marginals(inputs, SMALL_PLAN)
+    active = lightcone.active_qubits(isa)
     smaller = 0
-    for reg in names:
-        cone = register_cone(small_isa, (reg,), method=method)
+    refused = set()
+    for reg in [r.name for r in isa.cregs]:
+        try:
+            cone = register_cone(isa, (reg,), method=method)
+        except BackendError as exc:
+            # Qiskit's LightCone only starts from final measurements: a register measured
+            # mid-circuit (memory, decision) and moved on by routing is refused, never answered
+            assert method == "commutation" and "measured mid-circuit" in str(exc), exc
+            refused.add(reg)
+            continue
         assert set(cone.qubits) <= set(active) and [r.name for r in cone.circuit.cregs] == [reg]
-        assert cone.circuit.size() <= small_isa.size()
+        assert cone.circuit.size() <= isa.size()
         smaller += len(cone.qubits) < len(active)
-        np.testing.assert_allclose(_register_marginal(cone.circuit, reg), expected[reg], atol=1e-9)
+        np.testing.assert_allclose(_register_marginal(cone.circuit, reg), twin[reg], atol=1e-9)
     assert smaller >= 1  # some register's cone is a proper subset, so the check has teeth
+    assert refused <= {"memory", "decision"}
 
 
 def _cz_circuit() -> QuantumCircuit:
@@ -188,7 +213,7 @@ SHOTS = 6000
 @pytest.fixture(scope="module")
 def full_counts(fez):
     """Whole-circuit noisy simulation, statevector trajectories (Aer shot branching)."""
-    ex = NoisyAerExecutor(fez, seed=21, mitigation="none", method="statevector", light_cone=False)
+    ex = NoisyAerExecutor(fez, layout_trials=1, seed=21, mitigation="none", method="statevector", light_cone=False)
     res = ex.run(_three_blocks(), VALUES, shots=SHOTS)[0]
     assert res.metadata["light_cone"] is False and len(res.metadata["groups"]) == 1
     return res.counts
@@ -196,7 +221,7 @@ def full_counts(fez):
 
 def test_light_cone_simulation_equals_full_noisy_simulation(fez, full_counts):
     tick = _three_blocks()
-    ex = NoisyAerExecutor(fez, seed=22, mitigation="none", method="statevector")
+    ex = NoisyAerExecutor(fez, layout_trials=1, seed=22, mitigation="none", method="statevector")
     res = ex.run(tick, VALUES, shots=SHOTS)[0]
     groups = res.metadata["groups"]
     assert res.metadata["light_cone"] and len(groups) == 2
@@ -218,7 +243,7 @@ def test_a_wrong_reduction_fails_the_same_check(fez, full_counts, monkeypatch):
         return cone
 
     monkeypatch.setattr(noisy, "register_cone", drop_one_cz)
-    ex = NoisyAerExecutor(fez, seed=22, mitigation="none", method="statevector")
+    ex = NoisyAerExecutor(fez, layout_trials=1, seed=22, mitigation="none", method="statevector")
     res = ex.run(_three_blocks(), VALUES, shots=SHOTS)[0]
     p = _p_values(res.counts, full_counts)
     assert min(p.values()) < 1e-6, p
@@ -228,9 +253,9 @@ def test_postselected_light_cone_simulation_equals_full(fez):
     """With post-selection on a, every group holds a; registers report equal shot totals."""
     tick = _three_blocks()
     keep = {"a": (0, 7)}
-    full = NoisyAerExecutor(fez, seed=31, mitigation="none", light_cone=False).run(
+    full = NoisyAerExecutor(fez, layout_trials=1, seed=31, mitigation="none", light_cone=False).run(
         tick, VALUES, shots=SHOTS, postselect=keep)[0]
-    res = NoisyAerExecutor(fez, seed=32, mitigation="m3").run(tick, VALUES, shots=SHOTS, postselect=keep)[0]
+    res = NoisyAerExecutor(fez, layout_trials=1, seed=32, mitigation="m3").run(tick, VALUES, shots=SHOTS, postselect=keep)[0]
     assert {tuple(g["registers"]) for g in res.metadata["groups"]} == {("a", "c"), ("a", "b")}
     totals = {sum(c.values()) for c in res.counts.values()}
     assert len(totals) == 1 and totals.pop() == res.metadata["kept_shots"] < SHOTS
@@ -241,7 +266,7 @@ def test_postselected_light_cone_simulation_equals_full(fez):
 
 def test_group_seeds_are_reproducible(fez):
     tick = _three_blocks()
-    runs = [NoisyAerExecutor(fez, seed=5, mitigation="none").run(tick, VALUES, shots=300)[0].counts for _ in range(2)]
+    runs = [NoisyAerExecutor(fez, layout_trials=1, seed=5, mitigation="none").run(tick, VALUES, shots=300)[0].counts for _ in range(2)]
     assert runs[0] == runs[1]
 
 
@@ -276,3 +301,38 @@ def test_default_plans_decision_cone_stays_within_bound():
         assert d["qubits"] <= DECISION_CONE_MAX_QUBITS and d["two_qubit_gates"] <= DECISION_CONE_MAX_TWO_QUBIT, row
         assert d["esp"] >= DECISION_CONE_MIN_ESP, row
         assert d["esp"] >= row["circuit"]["esp"]  # a cone is a subset of the circuit
+
+
+def _mid_circuit_blocks() -> SmallTick:
+    """Like the tick: register b is measured mid-circuit, then a SWAP moves block c's first qubit
+    through b's measured qubit (as routing does) and c goes on there; a and c measured at the end."""
+    q = QuantumRegister(9, "q")
+    regs = [ClassicalRegister(3, n) for n in "abc"]
+    qc = QuantumCircuit(q, *regs)
+    th = [Parameter(f"t{i}") for i in range(9)]
+    for i in range(9):
+        qc.ry(th[i], i)
+    for start in (0, 3, 6):
+        qc.cx(start, start + 1)
+        qc.cx(start + 1, start + 2)
+    qc.cx(2, 6)
+    qc.measure(q[3:6], regs[1])
+    qc.swap(5, 6)
+    qc.cx(5, 7)
+    qc.ry(0.4, 1)
+    qc.cx(2, 0)
+    qc.measure(q[0:3], regs[0])
+    qc.measure([q[5], q[7], q[8]], regs[2])
+    return SmallTick(qc, tuple(th), AllocationPlan(regime="stable"))
+
+
+def test_light_cone_simulation_with_mid_circuit_measurements_equals_full(fez):
+    """Cones drop the other registers' measurements (deferred measurement): every register's
+    marginal still matches the whole circuit simulated with its mid-circuit measurement."""
+    tick = _mid_circuit_blocks()
+    full = NoisyAerExecutor(fez, seed=41, mitigation="none", light_cone=False, layout_trials=1).run(
+        tick, VALUES, shots=SHOTS)[0]
+    res = NoisyAerExecutor(fez, seed=42, mitigation="none", layout_trials=1).run(tick, VALUES, shots=SHOTS)[0]
+    assert res.metadata["light_cone"] and len(res.metadata["groups"]) >= 2
+    p = _p_values(res.counts, full.counts)
+    assert min(p.values()) > 1e-3, p
