@@ -18,9 +18,14 @@ import traceback
 from pathlib import Path
 from typing import Any, Union
 
-#: Environment that keeps each worker process on one core (numpy's BLAS and OpenMP; the Aer
-#: executor already runs with ``max_parallel_threads=1``).
-THREAD_ENV = {"OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
+#: Environment of a worker process: one core each (numpy's BLAS and OpenMP; the Aer executor
+#: already runs with ``max_parallel_threads=1``), and Dask's statistical profiler off. The
+#: profiler calls ``sys._current_frames()`` every 10 ms, which on CPython 3.11 can deadlock with
+#: a thread being started (cpython#106883, dask/distributed#8616); QAR starts one thread per
+#: tick for its backend timeout, and a full-period aer cell hung within minutes here (measured
+#: 2026-12-03: the worker stopped heartbeating, every thread waiting for the GIL).
+WORKER_ENV = {"OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1",
+              "DASK_DISTRIBUTED__WORKER__PROFILE__ENABLED": "False"}
 
 #: The metrics of each cell kept in results.csv, for the strategy gross and net.
 METRIC_KEYS = ("cagr", "sharpe", "max_drawdown", "volatility", "turnover", "total_return",
@@ -79,14 +84,28 @@ def coordinates_row(cell: dict) -> dict:
 
 def run_cell(cell: dict) -> dict:
     """Run one cell's backtest; never raises for a failing backtest (returns ``error``)."""
-    for k, v in THREAD_ENV.items():
-        os.environ.setdefault(k, v)
+    _stop_worker_profiler()
     t0 = time.perf_counter()
     try:
         return _run(cell, t0)
     except Exception as exc:  # recorded as a failed cell, the sweep goes on
         tb = traceback.format_exception_only(type(exc), exc)[-1].strip()
         return {"id": cell["id"], "error": tb}
+
+
+def _stop_worker_profiler() -> None:
+    """Stop the Dask worker's profiler if this runs on a worker that still has it (a worker
+    started without :data:`WORKER_ENV`; see there why)."""
+    try:
+        from distributed import get_worker
+
+        worker = get_worker()
+    except (ImportError, ValueError):  # not on a Dask worker
+        return
+    for name in ("profile", "profile-cycle"):
+        pc = worker.periodic_callbacks.pop(name, None)
+        if pc is not None:
+            worker.loop.add_callback(pc.stop)  # thread-safe hand-over to the event loop
 
 
 def _run(cell: dict, t0: float) -> dict:

@@ -2,7 +2,7 @@
 
 * Cluster: an embedded :class:`distributed.LocalCluster` (``workers`` processes, default one
   per core, one thread each, BLAS/OpenMP capped at one thread by
-  :data:`~qar_qiskit.sweep.cell.THREAD_ENV`), or an existing scheduler (``scheduler=
+  :data:`~qar_qiskit.sweep.cell.WORKER_ENV`, which also turns Dask's profiler off), or an existing scheduler (``scheduler=
   "tcp://HOST:PORT"``: ``dask scheduler`` + ``dask worker``, dask-jobqueue, Kubernetes).
 * Faults: a worker that dies mid-cell makes the scheduler run the cell again on another worker,
   up to ``distributed.scheduler.allowed-failures`` times (set to ``retries`` for the embedded
@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Callable, Optional, Union
 
 from qar_qiskit.errors import InputError
-from qar_qiskit.sweep.cell import THREAD_ENV, run_cell
+from qar_qiskit.sweep.cell import WORKER_ENV, run_cell
 from qar_qiskit.sweep.spec import load_spec
 from qar_qiskit.sweep.store import SweepStore
 
@@ -46,9 +46,10 @@ def _client(workers: Optional[int], scheduler: Optional[str], retries: int):
     if scheduler is not None:
         return Client(scheduler, timeout="30s"), None
     n = workers or os.cpu_count() or 1
-    with dask.config.set({"distributed.scheduler.allowed-failures": retries}):
+    with dask.config.set({"distributed.scheduler.allowed-failures": retries,
+                          "distributed.worker.profile.enabled": False}):
         cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=True,
-                               dashboard_address=":0", env=dict(THREAD_ENV))
+                               dashboard_address=":0", env=dict(WORKER_ENV))
     return Client(cluster), cluster
 
 

@@ -19,12 +19,12 @@ from pathlib import Path
 import pytest
 import yaml
 
-from qar_qiskit.sweep.cell import run_cell
+from qar_qiskit.sweep.cell import WORKER_ENV, run_cell
 from qar_qiskit.sweep.runner import run_sweep
 from qar_qiskit.sweep.spec import load_spec
 
 BIN = Path(sys.executable).parent
-ENV = {**os.environ, "OMP_NUM_THREADS": "1", "PYTHONUNBUFFERED": "1"}
+ENV = {**os.environ, **WORKER_ENV, "PYTHONUNBUFFERED": "1"}
 
 
 def _write(tmp_path, spec, name="spec.yaml"):
