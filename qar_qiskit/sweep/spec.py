@@ -2,7 +2,7 @@
 
 A spec names the grid; every combination is one *cell*, one backtest::
 
-    data: [sp500, nasdaq, {path: prices.csv, close_column: SP500, name: mine}]
+    data: [sp500, nasdaq, other.csv, {path: prices.csv, close_column: SP500, name: mine}]
     start: 2005-01-03          # or `windows: [{start: ..., end: ...}, ...]`
     end: 2009-12-31            # or `walk_forward: {start: ..., end: ..., years: 2}`
     backends: [aer, exact]
@@ -204,6 +204,8 @@ def parse_spec(raw: dict, source: str = "<spec>", base: Path = Path(".")) -> tup
         config = str((base / spec.config) if not Path(spec.config).is_absolute() else spec.config)
     sources = []
     for i, item in enumerate(spec.data):
+        if isinstance(item, str) and item.strip().lower().endswith((".csv", ".csv.gz", ".gz")):
+            item = CsvSource(path=item)  # a CSV path given as a plain string
         src = item if isinstance(item, str) else item.model_copy(update={
             "path": str(base / item.path) if not Path(item.path).is_absolute() else item.path})
         try:

@@ -67,3 +67,25 @@ def test_grid_expansion(tmp_path):
     # the configuration key ignores the seed, the data and the window
     keys = {c["config_key"] for c in aer}
     assert len(keys) == 2 * 2 * 2
+
+
+def test_csv_sources_with_column_options(tmp_path):
+    import numpy as np
+
+    n = 120
+    rng = np.random.default_rng(1)
+    close = 100 * np.exp(np.cumsum(0.01 * rng.standard_normal(n)))
+    dates = np.busday_offset(np.datetime64("2019-01-02"), np.arange(n), roll="forward")
+    body = "\n".join(f"{d},{c:.4f}" for d, c in zip(dates, close))
+    (tmp_path / "plain.csv").write_text("Date,Close\n" + body + "\n")
+    (tmp_path / "odd.csv").write_text("Date,SP500\n" + body + "\n")
+    spec = {"data": ["plain.csv", {"path": "odd.csv", "close_column": "SP500", "name": "odd"}],
+            "backends": ["exact"], "seeds": 1}
+    p = tmp_path / "spec.yaml"
+    p.write_text(yaml.safe_dump(spec))
+    _, cells = load_spec(p)  # relative paths are read next to the spec
+    assert [c["data"]["path"] for c in cells] == [str(tmp_path / "plain.csv"), str(tmp_path / "odd.csv")]
+    spec["data"] = [{"path": "odd.csv"}]
+    p.write_text(yaml.safe_dump(spec))
+    with pytest.raises(InputError, match=r"data\[0\].*no close column.*--close-column"):
+        load_spec(p)

@@ -136,12 +136,18 @@ def _check_exactly_once(out, cells):
     assert sorted(p.name for p in (out / "cells").iterdir()) == sorted(ids)
 
 
-def test_client_killed_then_resume_runs_only_missing(tmp_path, cluster):
+def _start_sweep(tmp_path, cluster):
+    """Start ``qar sweep`` on the cluster and return once its first cell is done."""
     spec = _write(tmp_path, SPEC)
     _, cells = load_spec(spec)
     out = tmp_path / "out"
     proc = _sweep_process(spec, out, cluster.address)
     _wait_for_done(out, 1, proc)
+    return spec, cells, out, proc
+
+
+def test_client_killed_then_resume_runs_only_missing(tmp_path, cluster):
+    spec, cells, out, proc = _start_sweep(tmp_path, cluster)
     proc.send_signal(signal.SIGKILL)
     proc.wait(10)
     before = {p.parent.name: p.read_text() for p in (out / "cells").glob("*/row.json")}
@@ -161,11 +167,7 @@ def test_client_killed_then_resume_runs_only_missing(tmp_path, cluster):
 
 
 def test_worker_killed_mid_sweep_every_cell_once(tmp_path, cluster):
-    spec = _write(tmp_path, SPEC)
-    _, cells = load_spec(spec)
-    out = tmp_path / "out"
-    proc = _sweep_process(spec, out, cluster.address)
-    _wait_for_done(out, 1, proc)
+    spec, cells, out, proc = _start_sweep(tmp_path, cluster)
     # kill a worker that the scheduler says is running a cell (3 cells left, 2 workers)
     from distributed import Client
 
