@@ -56,9 +56,10 @@ def _label(r: dict) -> str:
     return ", ".join(parts)
 
 
-def summarise(store: SweepStore) -> list[dict]:
-    """One entry per (asset, window, configuration) with the statistics of the module docstring."""
-    rows = [r for r in store.rows() if r.get("status") == "ok"]
+def summarise(store: SweepStore, ids: set[str] | None = None) -> list[dict]:
+    """One entry per (asset, window, configuration) with the statistics of the module docstring
+    (only the cells in ``ids`` when given: a folder resumed with a changed spec keeps old cells)."""
+    rows = [r for r in store.rows() if r.get("status") == "ok" and (ids is None or r["id"] in ids)]
     groups: dict[tuple, dict[str, list[dict]]] = defaultdict(lambda: defaultdict(list))
     for r in rows:
         groups[(r["data"], r["start"], r["end"])][r["config_key"]].append(r)
@@ -116,8 +117,9 @@ def _fan(store: SweepStore, entry: dict, path: Path) -> None:
 
 def write_summary(store: SweepStore, cells: list[dict]) -> Path:
     """Write summary.md, summary.json and the fan plots into the sweep folder."""
-    entries = summarise(store)
-    all_rows = store.rows()
+    ids = {c["id"] for c in cells}
+    entries = summarise(store, ids)
+    all_rows = [r for r in store.rows() if r["id"] in ids]
     failed = [r for r in all_rows if r.get("status") == "failed"]
     (store.out / "summary.json").write_text(json.dumps(entries, indent=1, default=str))
     n_ok = len(all_rows) - len(failed)
