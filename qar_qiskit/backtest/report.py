@@ -94,7 +94,7 @@ def render_markdown(result: "BacktestResult") -> str:
         "",
         f"Decision days {run['first_day']} to {run['last_day']} ({run['days']} days; the last "
         f"P&L is realised on {run['last_outcome_day']}). Backend `{run['backend']}`"
-        + (f", {run['shots']} shots" if run.get("shots") else "")
+        + (f", {run['shots']} shots" if run.get("shots") and run["backend"] != "exact" else "")
         + (f", seed {run['seed']}" if run.get("seed") is not None else "") + ".",
         "",
         "Position p_t is held from the close of day t to the close of day t+1; daily P&L "
