@@ -187,3 +187,23 @@ def test_worker_killed_mid_sweep_every_cell_once(tmp_path, cluster):
     rows = {r["id"]: r for r in _rows(out)}
     for key in lost:
         assert not rows[str(key).removeprefix("qar-cell-")]["worker"].endswith(f":{victim.pid}")
+
+
+def test_cells_stop_the_profiler_of_a_worker_that_has_it():
+    """A worker started without WORKER_ENV still loses its profiler when a cell lands on it."""
+    import dask
+    from distributed import Client, LocalCluster
+
+    from qar_qiskit.sweep.cell import _stop_worker_profiler
+
+    def callbacks(dask_worker):
+        return sorted(dask_worker.periodic_callbacks)
+
+    with dask.config.set({"distributed.worker.profile.enabled": True}):
+        with LocalCluster(n_workers=1, threads_per_worker=1, processes=False,
+                          dashboard_address=None) as cl, Client(cl) as client:
+            assert "profile" in next(iter(client.run(callbacks).values()))
+            client.submit(_stop_worker_profiler, pure=False).result()
+            time.sleep(0.2)  # the stop is handed to the worker's event loop
+            left = next(iter(client.run(callbacks).values()))
+    assert "profile" not in left and "profile-cycle" not in left and "heartbeat" in left
