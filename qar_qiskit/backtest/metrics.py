@@ -3,8 +3,15 @@
 Conventions: a strategy holds position ``p_t`` (signed fraction of capital) from the close of
 day t to the close of day t+1 and earns the simple return ``r_{t+1} = c_{t+1}/c_t - 1``, so its
 daily P&L is ``x_t = p_t · r_{t+1}`` and its equity after N days is
-``E_N = Π_{t=1..N} (1 + x_t)`` with ``E_0 = 1``. No transaction costs, no financing
-(risk-free rate 0). A year has :data:`TRADING_DAYS` = 252 trading days.
+``E_N = Π_{t=1..N} (1 + x_t)`` with ``E_0 = 1``. No financing (risk-free rate 0). A year has
+:data:`TRADING_DAYS` = 252 trading days.
+
+Transaction costs: trading ``|p_t - p_{t-1}|`` units of position at the close of day t (with
+``p_0 = 0``: the first entry pays, a final exit does not) costs ``c · |p_t - p_{t-1}|`` with
+``c = cost_bps / 10^4``, charged to day t's P&L: the *net* P&L is
+``x_t^net = p_t · r_{t+1} - c · |p_t - p_{t-1}|``. The default :data:`DEFAULT_COST_BPS` = 5 bp
+per unit traded (one side) is a conservative all-in figure for a liquid index ETF or future
+(half-spread of about 1 bp plus slippage and fees); buy-and-hold pays it once, on entry.
 """
 
 from __future__ import annotations
@@ -15,6 +22,23 @@ from typing import Iterable, Optional, Sequence
 import numpy as np
 
 TRADING_DAYS = 252
+
+#: Default one-way transaction cost in basis points per unit of position traded.
+DEFAULT_COST_BPS = 5.0
+
+
+def trading_costs(positions: np.ndarray, cost_bps: float) -> np.ndarray:
+    """Cost of each day's trade ``c · |p_t - p_{t-1}|`` (``p_0 = 0``, ``c = cost_bps / 10^4``)."""
+    if not (math.isfinite(cost_bps) and cost_bps >= 0):
+        raise ValueError(f"cost_bps: must be a finite number >= 0, got {cost_bps!r}")
+    p = np.asarray(positions, dtype=np.float64)
+    return cost_bps * 1e-4 * np.abs(np.diff(p, prepend=0.0))
+
+
+def net_pnl(positions: np.ndarray, returns_next: np.ndarray, cost_bps: float) -> np.ndarray:
+    """Daily P&L net of costs ``p_t · r_{t+1} - c · |p_t - p_{t-1}|``."""
+    p = np.asarray(positions, dtype=np.float64)
+    return p * np.asarray(returns_next, dtype=np.float64) - trading_costs(p, cost_bps)
 
 
 def equity_curve(pnl: np.ndarray) -> np.ndarray:
@@ -119,10 +143,13 @@ def agreement(actions: Sequence[str], exact_actions: Sequence[str],
     return float(np.mean(a[m] == e[m]))
 
 
-def performance(positions: np.ndarray, returns_next: np.ndarray) -> dict[str, float]:
-    """Every return-based metric of one position series against the next-day returns."""
+def pnl_metrics(positions: np.ndarray, pnl: np.ndarray) -> dict[str, float]:
+    """Every return-based metric of one daily P&L series (``positions`` give hit rate,
+    turnover and exposure), with the probabilistic Sharpe ratio against 0."""
+    from qar_qiskit.backtest.stats import probabilistic_sharpe
+
     p = np.asarray(positions, dtype=np.float64)
-    x = p * np.asarray(returns_next, dtype=np.float64)
+    x = np.asarray(pnl, dtype=np.float64)
     return {
         "days": int(p.size),
         "total_return": float(np.prod(1.0 + x) - 1.0) if x.size else 0.0,
@@ -133,4 +160,23 @@ def performance(positions: np.ndarray, returns_next: np.ndarray) -> dict[str, fl
         "hit_rate": hit_rate(p, x),
         "turnover": turnover(p),
         "exposure": exposure(p),
+        **probabilistic_sharpe(x),
     }
+
+
+def performance(positions: np.ndarray, returns_next: np.ndarray,
+                cost_bps: Optional[float] = None) -> dict:
+    """Metrics of one position series against the next-day returns.
+
+    Gross (no costs) at the top level; with ``cost_bps`` also ``"net"`` (the same metrics on
+    :func:`net_pnl`), ``"cost_bps"`` and ``"costs_paid"`` (sum of the daily costs, in units of
+    starting capital, not compounded).
+    """
+    p = np.asarray(positions, dtype=np.float64)
+    r = np.asarray(returns_next, dtype=np.float64)
+    out: dict = pnl_metrics(p, p * r)
+    if cost_bps is not None:
+        out["cost_bps"] = float(cost_bps)
+        out["costs_paid"] = float(trading_costs(p, cost_bps).sum())
+        out["net"] = pnl_metrics(p, net_pnl(p, r, cost_bps))
+    return out

@@ -44,20 +44,25 @@ def _shade_regimes(ax, result: "BacktestResult") -> None:
 
 
 def plot_equity(result: "BacktestResult", path: Path) -> Path:
-    """Equity of the strategy, its exact twin and buy-and-hold (log scale), regimes shaded."""
+    """Equity of the strategy, its exact twin and buy-and-hold (log scale), net of costs (solid)
+    and gross (dotted, strategy only), regimes shaded."""
     plt = _pyplot()
     fig, ax = plt.subplots(figsize=(11, 5.5))
     x = _x(result)
-    styles = {"strategy": dict(color="black", lw=1.4, label=f"QAR ({result.backend})"),
-              "exact_twin": dict(color="#1f77b4", lw=1.0, ls="--", label="exact twin"),
-              "buy_and_hold": dict(color="#8c564b", lw=1.0, label="buy and hold")}
+    styles = {"strategy": dict(color="black", lw=1.4, label=f"QAR ({result.backend}), net"),
+              "exact_twin": dict(color="#1f77b4", lw=1.0, ls="--", label="exact twin run, net"),
+              "buy_and_hold": dict(color="#8c564b", lw=1.0, label="buy and hold, net")}
+    net = result.equity_net
     for key, style in styles.items():
         if key in result.positions:
-            ax.plot(x, M.equity_curve(result.positions[key] * result.return_next), **style)
+            ax.plot(x, net[key], **style)
+    ax.plot(x, result.equity["strategy"], color="black", lw=0.8, ls=":",
+            label=f"QAR ({result.backend}), gross")
     _shade_regimes(ax, result)
     ax.set_yscale("log")
     ax.set_ylabel("equity (start = 1, log scale)")
-    ax.set_title(f"{result.source}: equity, backend {result.backend}")
+    ax.set_title(f"{result.source}: equity, backend {result.backend}, "
+                 f"costs {result.cost_bps:g} bp per unit traded")
     ax.grid(True, which="both", alpha=0.3)
     ax.legend(loc="upper left", fontsize=8, ncol=2)
     fig.tight_layout()
@@ -67,7 +72,7 @@ def plot_equity(result: "BacktestResult", path: Path) -> Path:
 
 
 def plot_drawdown(result: "BacktestResult", path: Path) -> Path:
-    """Drawdown ``1 - E_t / max_{s<=t} E_s`` of the strategy and buy-and-hold."""
+    """Drawdown ``1 - E_t / max_{s<=t} E_s`` (net of costs) of the strategy and buy-and-hold."""
     plt = _pyplot()
     fig, ax = plt.subplots(figsize=(11, 4))
     x = _x(result)
@@ -75,11 +80,12 @@ def plot_drawdown(result: "BacktestResult", path: Path) -> Path:
                                   ("strategy", "black", "-", f"QAR ({result.backend})"),
                                   ("exact_twin", "#1f77b4", "--", "exact twin")):
         if key in result.positions:
-            dd = M.drawdown_series(result.positions[key] * result.return_next)
+            dd = M.drawdown_series(M.net_pnl(result.positions[key], result.return_next,
+                                             result.cost_bps))
             ax.plot(x, -dd, color=color, lw=1.0, ls=ls, label=f"{label} (max {dd.max():.1%})")
     ax.set_ylabel("drawdown")
     ax.yaxis.set_major_formatter(plt.FuncFormatter(lambda v, _: f"{v:.0%}"))
-    ax.set_title(f"{result.source}: drawdowns")
+    ax.set_title(f"{result.source}: drawdowns, net of costs")
     ax.grid(True, alpha=0.3)
     ax.legend(loc="lower left", fontsize=8)
     fig.tight_layout()

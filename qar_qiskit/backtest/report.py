@@ -4,9 +4,13 @@ report.md (a headline table).
 ``decisions.csv`` has one row per decision day t: ``date`` (day t), ``close`` (c_t),
 ``return_next`` (r_{t+1} = c_{t+1}/c_t - 1), ``regime`` (dominant), ``p_<regime>`` (measured
 regime probabilities), ``action``, ``size``, ``risk``, ``confidence``, ``position`` (p_t),
-``pnl`` (p_t · r_{t+1}), ``equity`` (Π_{s<=t}(1 + pnl_s)), ``exact_action``,
-``exact_position``, ``exact_margin_resolvable``, ``backend``, ``decision_id`` and
-``expert_<name>`` (each expert's position alone). Floats are written with ``repr`` (exact).
+``pnl`` (p_t · r_{t+1}, gross), ``equity`` (Π_{s<=t}(1 + pnl_s)), ``cost``
+(c · |p_t - p_{t-1}|, p_0 = 0), ``pnl_net`` (pnl - cost), ``equity_net``, the same-inputs exact
+decision ``exact_action``/``exact_size``/``exact_risk``/``exact_position`` and
+``exact_margin_resolvable``, ``backend``, ``decision_id`` and ``expert_<name>`` (each expert's
+expected position on this tick's inputs inside this run; the expert-alone *baselines* are
+independent runs). Floats are written with ``repr`` (exact), so anyone can recompute the net
+P&L from ``position`` and ``return_next``.
 """
 
 from __future__ import annotations
@@ -61,44 +65,71 @@ def _f(v, digits: int = 2) -> str:
     return "n/a" if v is None else f"{v:.{digits}f}"
 
 
+def _table(rows, run, key: str | None) -> list[str]:
+    lines = [
+        "| strategy | CAGR | volatility | Sharpe | PSR (SR > 0) | max drawdown | hit rate | "
+        "turnover | mean abs exposure | total return |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for name, metrics in rows:
+        v = metrics.get(key, metrics) if key else metrics
+        label = (f"QAR ({run['backend']})" if name == "strategy"
+                 else _LABELS.get(name, name.replace("expert_", "expert alone: ")))
+        lines.append(
+            f"| {label} | {_pct(v['cagr'])} | {_pct(v['volatility'])} | {_f(v['sharpe'])} | "
+            f"{_f(v.get('psr'), 3)} | {_pct(v['max_drawdown'])} | {_pct(v['hit_rate'])} | "
+            f"{_f(v['turnover'], 3)} | {_f(v['exposure'], 3)} | {_pct(v['total_return'])} |"
+        )
+    return lines
+
+
 def render_markdown(result: "BacktestResult") -> str:
-    """The report's headline table and run summary as Markdown."""
+    """The report's headline tables (net and gross) and run summary as Markdown."""
     m = result.metrics
     run = m["run"]
     s = m["strategy"]
+    rows = [("strategy", s)] + list(m["baselines"].items())
     lines = [
         f"# Backtest: {run['source']}",
         "",
         f"Decision days {run['first_day']} to {run['last_day']} ({run['days']} days; the last "
         f"P&L is realised on {run['last_outcome_day']}). Backend `{run['backend']}`"
-        + (f", {run['shots']} shots" if run.get("shots") else "")
+        + (f", {run['shots']} shots" if run.get("shots") and run["backend"] != "exact" else "")
         + (f", seed {run['seed']}" if run.get("seed") is not None else "") + ".",
         "",
         "Position p_t is held from the close of day t to the close of day t+1; daily P&L "
-        "p_t · r_{t+1}; no transaction costs; rf = 0; 252 trading days a year.",
+        f"p_t · r_{{t+1}} - c · |p_t - p_{{t-1}}| with c = {run['cost_bps']:g} bp per unit of "
+        "position traded; rf = 0; 252 trading days a year. PSR: probabilistic Sharpe ratio "
+        "against 0 on daily returns, with their skewness and kurtosis (Bailey & López de Prado "
+        "2012). The exact twin and the experts alone are independent runs (exact backend; the "
+        "experts with learning off and the memory fixed on them).",
         "",
-        "| strategy | CAGR | volatility | Sharpe | max drawdown | hit rate | turnover | "
-        "mean abs exposure | total return |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|---:|",
-    ]
-    rows = [("strategy", s)] + list(m["baselines"].items())
-    for key, v in rows:
-        label = (f"QAR ({run['backend']})" if key == "strategy"
-                 else _LABELS.get(key, key.replace("expert_", "expert: ")))
-        lines.append(
-            f"| {label} | {_pct(v['cagr'])} | {_pct(v['volatility'])} | {_f(v['sharpe'])} | "
-            f"{_pct(v['max_drawdown'])} | {_pct(v['hit_rate'])} | {_f(v['turnover'], 3)} | "
-            f"{_f(v['exposure'], 3)} | {_pct(v['total_return'])} |"
-        )
-    share = s["regime_time_share"]
-    lines += [
+        f"## Net of costs ({run['cost_bps']:g} bp)",
+        "",
+        *_table(rows, run, "net"),
+        "",
+        "## Gross (no costs)",
+        "",
+        *_table(rows, run, None),
         "",
         "## Sampled vs exact",
         "",
-        f"* action agrees with the exact twin on {_pct(s['agreement_with_exact'])} of days;",
-        f"* on the {s['resolvable_days']} days where the exact top-two margin exceeds 3 standard "
-        f"errors at the shots used: {_pct(s['agreement_resolvable'])}.",
+        "Same inputs: the sampled decision against the exact distribution's decision on the "
+        "same tick (same memory, feedback and risk state).",
         "",
+        "| agreement | all days | resolvable days |",
+        "|---|---:|---:|",
+        f"| action | {_pct(s['agreement_with_exact'])} | {_pct(s['agreement_resolvable'])} |",
+        f"| full decision (action, size, risk) | {_pct(s.get('agreement_decision'))} | "
+        f"{_pct(s.get('agreement_decision_resolvable'))} |",
+        "",
+        f"Resolvable: the {s['resolvable_days']} days where the exact top-two margin exceeds "
+        "3 standard errors at the shots used. Action agreement with the independent exact-twin "
+        f"run (its own path): {_pct(s.get('agreement_with_twin_run'))}.",
+        "",
+    ]
+    share = s["regime_time_share"]
+    lines += [
         "## Regimes (share of days dominant)",
         "",
         "| " + " | ".join(share) + " |",

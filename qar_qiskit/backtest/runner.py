@@ -15,10 +15,18 @@ For every decision day t (close of day t):
    ``QAR.record_outcome`` and its daily-loss limit read it; the backtest's own metrics are on
    the strategy sleeve, ``position · r``.
 
-Baselines on the same days, in the same run: buy-and-hold (position 1), the exact twin
-(``decision.exact_position``: what the exact classical distribution would have decided) and
-each single expert alone with learning off (``decision.expert_positions``, or
-``qar.expert_positions(tick)`` when the decision does not carry them).
+Costs: every strategy pays ``cost_bps`` per unit of position traded (see
+:mod:`qar_qiskit.backtest.metrics`); metrics are reported gross and net. Learning is fed the
+*gross* P&L (the market outcome of the decision), so the decisions, and the gross path, do not
+depend on the cost assumption.
+
+Baselines on the same days: buy-and-hold (position 1, pays the entry cost) and, as their own
+runs (:mod:`qar_qiskit.backtest.baselines`), the exact twin (``backend exact``, same config,
+data and seed, its own learning and risk path) and each expert alone (learning off, memory
+fixed on that expert). ``decisions.csv`` also keeps the *same-inputs* columns of the main run:
+``exact_action``/``exact_size``/``exact_risk``/``exact_position`` (the exact distribution's
+decision on this tick's inputs, which is what agreement is measured against) and
+``expert_<name>`` (each expert's expected position on this tick's inputs).
 """
 
 from __future__ import annotations
@@ -36,6 +44,7 @@ import numpy as np
 
 from qar_qiskit.analysis.features import feature_table
 from qar_qiskit.backtest import metrics as M
+from qar_qiskit.backtest.metrics import DEFAULT_COST_BPS
 from qar_qiskit.data.loader import PriceData, _as_date
 from qar_qiskit.errors import InputError
 from qar_qiskit.labels import REGIMES
@@ -54,13 +63,15 @@ class BacktestResult:
         outcome_dates: the day after each decision day (when its P&L is realised).
         close: close of each decision day.
         return_next: ``r_{t+1}`` for each decision day.
-        positions: strategy name -> positions (``strategy``, ``buy_and_hold``, ``exact_twin``,
-            ``expert_<name>``...).
+        positions: strategy name -> positions (``strategy``, ``buy_and_hold``, and with the
+            independent baselines ``exact_twin`` and ``expert_<name>``).
         regimes: the dominant regime of each day.
         rows: one dict per day (the rows of ``decisions.csv``).
         metrics: the content of ``metrics.json``.
         files: report file name -> path (empty when no ``out_dir``).
         notes: remarks (warm-up skipped, data notes, missing baselines).
+        cost_bps: transaction cost per unit traded (basis points).
+        baseline_runs: the independent ``exact_twin`` and ``expert_<name>`` runs.
     """
 
     source: str
@@ -77,11 +88,19 @@ class BacktestResult:
     metrics: dict
     files: dict[str, Path] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
+    cost_bps: float = DEFAULT_COST_BPS
+    baseline_runs: dict[str, "BacktestResult"] = field(default_factory=dict)
 
     @property
     def equity(self) -> dict[str, np.ndarray]:
-        """Equity curve of each strategy (after each day's P&L)."""
+        """Gross equity curve of each strategy (after each day's P&L)."""
         return {k: M.equity_curve(p * self.return_next) for k, p in self.positions.items()}
+
+    @property
+    def equity_net(self) -> dict[str, np.ndarray]:
+        """Equity curve of each strategy net of ``cost_bps``."""
+        return {k: M.equity_curve(M.net_pnl(p, self.return_next, self.cost_bps))
+                for k, p in self.positions.items()}
 
 
 def _num(value: Any) -> float:
@@ -140,6 +159,8 @@ def run_backtest(
     volume_window: int = 50,
     tick_cls: Any = None,
     profile: Union[str, Path, None] = None,
+    cost_bps: float = DEFAULT_COST_BPS,
+    baselines: bool = True,
 ) -> BacktestResult:
     """Backtest a QAR day by day on ``data`` between ``start`` and ``end`` (inclusive).
 
@@ -155,6 +176,9 @@ def run_backtest(
         window, trend_window, volume_window: feature windows.
         tick_cls: the tick class (default :class:`qar_qiskit.tick.MarketTick`).
         profile: a backend profile (name in ``backends/`` or a path) for the QAR's executor.
+        cost_bps: transaction cost per unit of position traded, in basis points (>= 0).
+        baselines: also run the exact twin and each expert alone as independent backtests
+            (needs a decision maker with a ``config``; noted and skipped otherwise).
 
     Returns:
         The :class:`BacktestResult` (and the report files when ``out_dir`` is given).
@@ -162,6 +186,8 @@ def run_backtest(
     Raises:
         InputError: dates outside the data, or fewer than 2 decision days after the warm-up.
     """
+    if not (isinstance(cost_bps, (int, float)) and math.isfinite(cost_bps) and cost_bps >= 0):
+        raise InputError(f"cost_bps: must be a finite number >= 0, got {cost_bps!r}")
     notes: list[str] = list(data.notes)
     table = feature_table(data, window, trend_window, volume_window, vix=vix)
     n = len(data)
@@ -196,16 +222,18 @@ def run_backtest(
     volume = data.volume
 
     positions: list[float] = []
-    exact_positions: list[float] = []
-    expert_rows: list[dict[str, float]] = []
     rows: list[dict] = []
     regimes: list[str] = []
     actions: list[str] = []
     exact_actions: list[str] = []
+    decisions: list[str] = []
+    exact_decisions: list[str] = []
     resolvable: list[bool] = []
     timing_sums: dict[str, float] = {}
     loop_s = 0.0
-    equity = 1.0
+    equity = equity_net = 1.0
+    prev_pos = 0.0
+    cost_rate = float(cost_bps) * 1e-4
 
     from tqdm import tqdm
 
@@ -247,7 +275,10 @@ def run_backtest(
                 if isinstance(v, (int, float)):
                     timing_sums[k] = timing_sums.get(k, 0.0) + float(v)
 
+            cost = cost_rate * abs(pos - prev_pos) + 0.0
+            prev_pos = pos
             equity *= 1.0 + pnl
+            equity_net *= 1.0 + pnl - cost
             regime = str(decision.regime.dominant)
             probs = {str(k): float(v) for k, v in dict(decision.regime.probabilities).items()}
             row = {
@@ -264,7 +295,12 @@ def run_backtest(
                 "position": pos,
                 "pnl": pnl,
                 "equity": equity,
+                "cost": cost,
+                "pnl_net": pnl - cost,
+                "equity_net": equity_net,
                 "exact_action": str(decision.exact_action),
+                "exact_size": str(getattr(decision, "exact_size", "")),
+                "exact_risk": str(getattr(decision, "exact_risk", "")),
                 "exact_position": float(decision.exact_position),
                 "exact_margin_resolvable": bool(decision.exact_margin_resolvable),
                 "backend": str(decision.backend),
@@ -273,11 +309,11 @@ def run_backtest(
             }
             rows.append(row)
             positions.append(pos)
-            exact_positions.append(float(decision.exact_position))
-            expert_rows.append(ex)
             regimes.append(regime)
             actions.append(row["action"])
             exact_actions.append(row["exact_action"])
+            decisions.append(f"{row['action']}/{row['size']}/{row['risk']}")
+            exact_decisions.append(f"{row['exact_action']}/{row['exact_size']}/{row['exact_risk']}")
             resolvable.append(row["exact_margin_resolvable"])
             bar.update(1)
     finally:
@@ -287,23 +323,42 @@ def run_backtest(
     pos_map: dict[str, np.ndarray] = {
         "strategy": np.asarray(positions),
         "buy_and_hold": np.ones(days.size),
-        "exact_twin": np.asarray(exact_positions),
     }
-    expert_names = list(dict.fromkeys(k for ex in expert_rows for k in ex))
-    if expert_names:
-        for name in expert_names:
-            pos_map[f"expert_{name}"] = np.asarray([ex.get(name, 0.0) for ex in expert_rows])
-    else:
-        notes.append("the decision maker gives no per-expert positions: no expert baselines")
+    config = getattr(qar, "config", None)
+    run_seed = _effective(qar, "seed", seed)
+    twin_actions = None
+    baseline_runs: dict[str, BacktestResult] = {}
+    if baselines and config is not None and hasattr(config, "risk_management"):
+        from qar_qiskit.backtest.baselines import independent_baselines
+
+        def run_one(q):
+            return run_backtest(data, start, end, qar=q, vix=vix, window=window,
+                                trend_window=trend_window, volume_window=volume_window,
+                                tick_cls=tick_cls, progress=False, cost_bps=cost_bps,
+                                baselines=False)
+
+        baseline_runs = independent_baselines(config, run_seed, run_one)
+        for name, res in baseline_runs.items():
+            pos_map[name] = res.positions["strategy"]
+            if name == "exact_twin":
+                twin_actions = [r["action"] for r in res.rows]
+    elif baselines:
+        notes.append("the decision maker has no config: no exact-twin or expert-alone runs")
 
     backend_name = str(getattr(qar, "backend_name", None) or (rows[0]["backend"] if rows else ""))
     res_mask = np.asarray(resolvable, dtype=bool)
-    strat = M.performance(pos_map["strategy"], ret_next)
+    strat = M.performance(pos_map["strategy"], ret_next, cost_bps)
     strat.update({
         "regime_time_share": M.regime_time_share(regimes, REGIMES),
+        # same-inputs agreement: the sampled decision vs the exact distribution's on this tick
         "agreement_with_exact": M.agreement(actions, exact_actions),
         "agreement_resolvable": M.agreement(actions, exact_actions, res_mask),
+        "agreement_decision": M.agreement(decisions, exact_decisions),
+        "agreement_decision_resolvable": M.agreement(decisions, exact_decisions, res_mask),
         "resolvable_days": int(res_mask.sum()),
+        # path agreement: the action of the independent exact-twin run on the same day
+        "agreement_with_twin_run": (None if twin_actions is None
+                                    else M.agreement(actions, twin_actions)),
         "ticks_per_second": days.size / loop_s if loop_s > 0 else None,
     })
     metrics = {
@@ -317,8 +372,9 @@ def run_backtest(
             "backends_used": sorted(set(r["backend"] for r in rows)),
             # the values in effect (the QAR's config once overrides are applied), not only the flags
             "shots": _effective(qar, "shots", shots),
-            "seed": _effective(qar, "seed", seed),
+            "seed": run_seed,
             "config": None if config_path is None else str(config_path),
+            "cost_bps": float(cost_bps),
             "feature_windows": {"volatility": window, "trend": trend_window,
                                 "volume": volume_window},
             "position_scale_for_learning": scale,
@@ -328,13 +384,15 @@ def run_backtest(
             "notes": notes,
         },
         "strategy": strat,
-        "baselines": {k: M.performance(v, ret_next) for k, v in pos_map.items()
+        "baselines": {k: M.performance(v, ret_next, cost_bps) for k, v in pos_map.items()
                       if k != "strategy"},
     }
     result = BacktestResult(
         source=data.source, backend=backend_name, shots=shots, seed=seed,
-        dates=data.dates[days], outcome_dates=data.dates[days + 1], close=close[days], return_next=ret_next, positions=pos_map,
-        regimes=regimes, rows=rows, metrics=_finite_json(metrics), notes=notes,
+        dates=data.dates[days], outcome_dates=data.dates[days + 1], close=close[days],
+        return_next=ret_next, positions=pos_map, regimes=regimes, rows=rows,
+        metrics=_finite_json(metrics), notes=notes, cost_bps=float(cost_bps),
+        baseline_runs=baseline_runs,
     )
     if out_dir is not None:
         from qar_qiskit.backtest.report import write_report

@@ -41,9 +41,9 @@ def _root(
 
 
 def _register_all() -> None:
-    from qar_qiskit.cli import backtest, circuits, jobs, system
+    from qar_qiskit.cli import backtest, circuits, jobs, sweep, system
 
-    for module in (system, circuits, jobs, backtest):
+    for module in (system, circuits, jobs, backtest, sweep):
         module.register(app)
 
 

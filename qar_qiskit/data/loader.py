@@ -13,6 +13,9 @@ treating ``_``/``-``/space alike:
   when there is no close column (recorded in :attr:`PriceData.notes`);
 * optional: ``open``, ``high``, ``low``, ``volume`` (``vol``).
 
+Other headers (e.g. ``Date,SP500``) are named with ``date_column`` / ``close_column`` /
+``volume_column`` (CLI ``--date-column`` / ``--close-column`` / ``--volume-column``).
+
 Dates may be ISO ``YYYY-MM-DD`` (a time part after ``T`` or a space is ignored),
 ``YYYY/MM/DD``, ``YYYYMMDD`` or US ``M/D/YYYY`` (the format of the raw files in ``arch``).
 Rows are numbered from 1 for the first data row (the header is not a row); messages also give
@@ -152,21 +155,31 @@ def _norm_header(name: str) -> str:
     return re.sub(r"[\s_\-]+", " ", s).strip()
 
 
-def _find_columns(header: list[str], where: str) -> dict[str, int]:
+def _find_columns(header: list[str], where: str,
+                  columns: Optional[dict[str, str]] = None) -> dict[str, int]:
     normed = [_norm_header(h) for h in header]
+    shown = ", ".join(_shown(h) for h in header)
+    named = {k: v for k, v in (columns or {}).items() if v is not None}
     cols: dict[str, int] = {}
+    for key, name in named.items():
+        if _norm_header(name) not in normed:
+            raise InputError(f"{where}: --{key}-column {name!r} is not in the header "
+                             f"(header: {shown})")
+        cols[key] = normed.index(_norm_header(name))
     for key, aliases in _ALIASES.items():
+        if key in cols or (key == "adj_close" and "close" in named):
+            continue
         for alias in aliases:
             if alias in normed:
                 cols[key] = normed.index(alias)
                 break
-    shown = ", ".join(_shown(h) for h in header)
     if "date" not in cols:
-        raise InputError(f"{where}: no date column (header: {shown})")
+        raise InputError(f"{where}: no date column (header: {shown}; name it with "
+                         "--date-column)")
     if "close" not in cols and "adj_close" not in cols:
         raise InputError(
             f"{where}: no close column (need 'close', or 'adj close'/'adj_close'; "
-            f"header: {shown})"
+            f"header: {shown}; name it with --close-column)"
         )
     return cols
 
@@ -192,7 +205,8 @@ def _read_text(path: Path) -> str:
 
 
 def _parse_rows(
-    text: str, where: str, *, allow_missing: bool = False, min_rows: int = MIN_ROWS
+    text: str, where: str, *, allow_missing: bool = False, min_rows: int = MIN_ROWS,
+    columns: Optional[dict[str, str]] = None,
 ) -> PriceData:
     """Parse CSV text into :class:`PriceData` (see the module docstring for the rules).
 
@@ -203,12 +217,13 @@ def _parse_rows(
         raise InputError(f"{where}: empty file")
     reader = csv.reader(io.StringIO(text))
     try:
-        return _parse_reader(reader, where, allow_missing, min_rows)
+        return _parse_reader(reader, where, allow_missing, min_rows, columns)
     except csv.Error as exc:  # e.g. a field over csv.field_size_limit()
         raise InputError(f"{where}: line {reader.line_num}: malformed CSV ({exc})") from None
 
 
-def _parse_reader(reader, where: str, allow_missing: bool, min_rows: int) -> PriceData:
+def _parse_reader(reader, where: str, allow_missing: bool, min_rows: int,
+                  columns: Optional[dict[str, str]] = None) -> PriceData:
     header: Optional[list[str]] = None
     for row in reader:
         if any(f.strip() for f in row):
@@ -216,7 +231,7 @@ def _parse_reader(reader, where: str, allow_missing: bool, min_rows: int) -> Pri
             break
     if header is None:
         raise InputError(f"{where}: empty file")
-    cols = _find_columns(header, where)
+    cols = _find_columns(header, where, columns)
     notes: list[str] = []
     price_key = "close"
     if "close" not in cols:
@@ -338,11 +353,16 @@ def _parse_reader(reader, where: str, allow_missing: bool, min_rows: int) -> Pri
 # --------------------------------------------------------------------------------------------
 
 
-def load_csv(path: Union[str, Path]) -> PriceData:
+def load_csv(path: Union[str, Path], *, date_column: Optional[str] = None,
+             close_column: Optional[str] = None,
+             volume_column: Optional[str] = None) -> PriceData:
     """Load a daily CSV (plain or gzip) with a date and a close column.
 
     Args:
         path: the file.
+        date_column, close_column, volume_column: header names to use instead of the usual
+            aliases (e.g. ``close_column="SP500"`` for a ``Date,SP500`` file); matched like the
+            aliases (case, spaces, ``_``/``-`` ignored). A name not in the header is an error.
 
     Returns:
         The validated, date-ascending :class:`PriceData` (``source`` = the path).
@@ -352,7 +372,8 @@ def load_csv(path: Union[str, Path]) -> PriceData:
             the file and the row number and/or column.
     """
     p = Path(path)
-    return _parse_rows(_read_text(p), str(p))
+    columns = {"date": date_column, "close": close_column, "volume": volume_column}
+    return _parse_rows(_read_text(p), str(p), columns=columns)
 
 
 def load_dataset(name: str) -> PriceData:

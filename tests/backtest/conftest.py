@@ -53,6 +53,7 @@ class FakeQAR:
             confidence=0.6, position=pos,
             regime=SimpleNamespace(dominant=regime, probabilities=probs),
             exact_action=exact_action, exact_position=exact_pos,
+            exact_size="small" if self.n % 5 == 0 else "medium", exact_risk="conservative",
             exact_margin_resolvable=(self.n % 2 == 0), backend="fake",
             timing={"total_s": 1e-4},
             expert_positions={"lmsr": 1.0 if tick.trend > 0 else -1.0, "prospect": 0.3,

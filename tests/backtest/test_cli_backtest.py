@@ -83,3 +83,30 @@ def test_bad_csv_is_one_line_error(tmp_path, kind):
         assert e in lines[0]
     assert "Traceback" not in proc.stderr
     assert not (tmp_path / "o").exists()
+
+
+def test_csv_with_other_headers_via_column_options(tmp_path):
+    """``Date,SP500`` style files: --close-column names the price; the plain error stays."""
+    src = _csv(tmp_path / "src.csv")
+    lines = src.read_text().splitlines()
+    odd = tmp_path / "odd.csv"
+    odd.write_text("When,SP500,Shares\n" + "\n".join(lines[1:]) + "\n")
+    runner = CliRunner()
+    res = runner.invoke(app, ["backtest", "--csv", str(odd), "--backend", "exact", "--no-progress",
+                              "--no-baselines", "--out", str(tmp_path / "r1")])
+    assert isinstance(res.exception, InputError) and "no date column" in str(res.exception)
+    args = ["backtest", "--csv", str(odd), "--backend", "exact", "--no-progress", "--no-baselines",
+            "--date-column", "when", "--close-column", "SP500", "--volume-column", "shares",
+            "--cost-bps", "0", "--out", str(tmp_path / "r2")]
+    res = runner.invoke(app, args)
+    assert res.exit_code == 0, res.output + repr(res.exception)
+    res_ref = runner.invoke(app, ["backtest", "--csv", str(src), "--backend", "exact", "--no-progress",
+                                  "--no-baselines", "--cost-bps", "0", "--out", str(tmp_path / "r3")])
+    assert res_ref.exit_code == 0
+    a = json.loads((tmp_path / "r2" / "metrics.json").read_text())["strategy"]
+    b = json.loads((tmp_path / "r3" / "metrics.json").read_text())["strategy"]
+    assert a["net"] == b["net"] and a["sharpe"] == b["sharpe"]  # same prices, same volume
+    res = runner.invoke(app, args[:-4] + ["--close-column", "Px"])
+    assert isinstance(res.exception, InputError) and "--close-column 'Px'" in str(res.exception)
+    res = runner.invoke(app, ["backtest", "--data", "sp500", "--close-column", "x"])
+    assert isinstance(res.exception, InputError) and "--csv only" in str(res.exception)

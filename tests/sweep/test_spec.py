@@ -1,0 +1,91 @@
+"""Bad sweep specs: one InputError naming the field, before anything runs."""
+
+from __future__ import annotations
+
+import pytest
+import yaml
+
+from qar_qiskit.errors import InputError
+from qar_qiskit.sweep.runner import run_sweep
+from qar_qiskit.sweep.spec import load_spec
+
+GOOD = {"data": ["sp500"], "start": "2018-01-02", "end": "2018-03-29", "backends": ["aer"],
+        "seeds": 2}
+
+
+def _spec(tmp_path, **change):
+    spec = {**GOOD, **change}
+    spec = {k: v for k, v in spec.items() if v is not None}
+    p = tmp_path / "spec.yaml"
+    p.write_text(yaml.safe_dump(spec))
+    return p
+
+
+@pytest.mark.parametrize("change, words", [
+    ({"seedz": 3}, ["seedz", "Extra inputs"]),
+    ({"backends": []}, ["backends"]),
+    ({"seeds": []}, ["seeds"]),
+    ({"seeds": 0}, ["seeds"]),
+    ({"overrides": {"learning.learning_rate": []}}, ["overrides", "learning.learning_rate", "empty"]),
+    ({"data": ["ftse"]}, ["data[0]", "ftse"]),
+    ({"data": [{"path": "nope.csv"}]}, ["data[0]", "nope.csv"]),
+    ({"overrides": {"learning.learnin_rate": [0.1]}}, ["overrides", "learnin_rate"]),
+    ({"overrides": {"learning.learning_rate": [-1.0]}}, ["overrides", "learning.learning_rate"]),
+    ({"backends": ["aer", "qpu"]}, ["backends", "qpu"]),
+    ({"start": "2018-13-01"}, ["start", "not a date"]),
+    ({"start": "1980-01-02"}, ["data[0]", "start 1980-01-02 is outside"]),
+    ({"cost_bps": [-1]}, ["cost_bps"]),
+    ({"shots": [0]}, ["shots"]),
+    ({"walk_forward": {"start": "2010-01-04", "end": "2012-12-31", "years": 1}},
+     ["one of start/end, windows or walk_forward"]),
+])
+def test_bad_spec_names_the_field_and_runs_nothing(tmp_path, change, words):
+    out = tmp_path / "out"
+    with pytest.raises(InputError) as info:
+        run_sweep(_spec(tmp_path, **change), out, serial=True)
+    msg = str(info.value)
+    assert msg.startswith("sweep spec ") and "\n" not in msg
+    for w in words:
+        assert w in msg, (w, msg)
+    assert not out.exists()  # validated before any folder or cell
+
+
+def test_grid_expansion(tmp_path):
+    spec, cells = load_spec(_spec(
+        tmp_path, start=None, end=None, backends=["aer", "exact"], shots=[64, 128], seeds=3,
+        cost_bps=[0, 5], overrides={"learning.learning_rate": [0.05, 0.1]},
+        walk_forward={"start": "2010-01-04", "end": "2012-12-31", "years": 1}))
+    assert [w for w in spec.window_list()] == [("2010-01-04", "2011-01-03"),
+                                                ("2011-01-04", "2012-01-03"),
+                                                ("2012-01-04", "2012-12-31")]
+    aer = [c for c in cells if c["backend"] == "aer"]
+    exact = [c for c in cells if c["backend"] == "exact"]
+    assert len(aer) == 3 * 2 * 3 * 2 * 2  # windows x shots x seeds x costs x overrides
+    # exact samples nothing: one cell per window, cost and override, no shots, the first seed
+    assert len(exact) == 3 * 2 * 2 and {(c["shots"], c["seed"]) for c in exact} == {(None, 0)}
+    assert len({c["id"] for c in cells}) == len(cells)
+    # the configuration key ignores the seed, the data and the window
+    keys = {c["config_key"] for c in aer}
+    assert len(keys) == 2 * 2 * 2
+
+
+def test_csv_sources_with_column_options(tmp_path):
+    import numpy as np
+
+    n = 120
+    rng = np.random.default_rng(1)
+    close = 100 * np.exp(np.cumsum(0.01 * rng.standard_normal(n)))
+    dates = np.busday_offset(np.datetime64("2019-01-02"), np.arange(n), roll="forward")
+    body = "\n".join(f"{d},{c:.4f}" for d, c in zip(dates, close))
+    (tmp_path / "plain.csv").write_text("Date,Close\n" + body + "\n")
+    (tmp_path / "odd.csv").write_text("Date,SP500\n" + body + "\n")
+    spec = {"data": ["plain.csv", {"path": "odd.csv", "close_column": "SP500", "name": "odd"}],
+            "backends": ["exact"], "seeds": 1}
+    p = tmp_path / "spec.yaml"
+    p.write_text(yaml.safe_dump(spec))
+    _, cells = load_spec(p)  # relative paths are read next to the spec
+    assert [c["data"]["path"] for c in cells] == [str(tmp_path / "plain.csv"), str(tmp_path / "odd.csv")]
+    spec["data"] = [{"path": "odd.csv"}]
+    p.write_text(yaml.safe_dump(spec))
+    with pytest.raises(InputError, match=r"data\[0\].*no close column.*--close-column"):
+        load_spec(p)
