@@ -1,7 +1,8 @@
 """Light cones and ESP of the default config's plans on fake IBM devices; cone-simulation timing.
 
 1. Per device (FakeFez, FakeTorino, FakeBrisbane) and regime plan of the default config, at
-   ``optimization_level=3`` and ``seed_transpiler=11`` (the noisy executor's pass manager):
+   ``optimization_level=3`` with the noisy executor's pass manager (16 layout trials from
+   ``seed_transpiler=11`` kept by the decision cone's ESP):
    every measured register's backward light cone (qubits, two-qubit gates, depth, ESP) and the
    whole circuit's (``qar_qiskit.backends.lightcone.plan_stats``).
 2. ``--timing`` (off with ``--quick``): a warm noisy tick with light-cone simulation vs the
@@ -88,7 +89,7 @@ def timing(devices, config_path, regime: str, shots: int, local_shots: int, whol
 
 
 def markdown(rows: list[dict], times: list[dict], machine: dict) -> str:
-    lines = ["## Light cones and ESP (default config, optimization level 3, seed_transpiler 11)", "",
+    lines = ["## Light cones and ESP (default config, optimization level 3, 16 layout trials from seed_transpiler 11 kept by the decision cone's ESP)", "",
              f"{machine.get('date', '')}; {machine.get('cpu', '')}", "",
              "| device | plan | active qubits | two-qubit gates | depth | ESP whole | decision cone: qubits | "
              "two-qubit | depth | ESP |", "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|"]

@@ -42,9 +42,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _common import (REGIME_CODES, REGIMES, expected_tvd, finite_json, finite_mean, machine_info,  # noqa: E402
                      nearest_probability, quasi_vector, resolvable, seeded_ticks, tvd)
 
-VARIANTS = ("aer", "noisy_raw", "noisy_postselected", "noisy_mitigated", "noisy_mitigated_projected")
+VARIANTS = ("aer", "noisy_raw", "noisy_postselected", "noisy_consistent", "noisy_both", "noisy_mitigated",
+            "noisy_mitigated_projected")
 LABELS = {"aer": "noiseless Aer", "noisy_raw": "noisy, raw counts",
           "noisy_postselected": "noisy, market post-selected (same shots as raw)",
+          "noisy_consistent": "noisy, decision-consistency post-selected (action_lo = mem1, abstain holds)",
+          "noisy_both": "noisy, market and consistency post-selected",
           "noisy_mitigated": "noisy, mitigated (quasi-probabilities)",
           "noisy_mitigated_projected": "noisy, mitigated, projected to probabilities"}
 
@@ -75,6 +78,7 @@ def measure(per_regime: int = 1, shots: int = 128, device: str = "FakeTorino", p
 
     from qar_qiskit.backends import make_executor
     from qar_qiskit.circuits.composer import compose_tick_circuit
+    from qar_qiskit.circuits.decision import CONSISTENCY_KEY, consistent_codes
     from qar_qiskit.circuits.reader import read_counts
     from qar_qiskit.classical.decision import decision_distribution
     from qar_qiskit.system.qar import QAR
@@ -101,7 +105,8 @@ def measure(per_regime: int = 1, shots: int = 128, device: str = "FakeTorino", p
         t0 = time.perf_counter()
         ideal = noiseless.run(tc, values, shots=shots, seed=seed)
         aer_s = time.perf_counter() - t0
-        noisy_results, selected = [], []
+        noisy_results, selected, consistent, both = [], [], [], []
+        checks = {CONSISTENCY_KEY: consistent_codes()}
         noisy_s = 0.0
         with warnings.catch_warnings(record=True) as wlist:
             warnings.simplefilter("always")
@@ -112,6 +117,9 @@ def measure(per_regime: int = 1, shots: int = 128, device: str = "FakeTorino", p
                 # the same seed gives the same shots: the raw run's shots with invalid market codes dropped
                 selected.append(noisy.run(tc, values[j:j + 1], shots=shots, seed=seed + j,
                                           postselect={"market": REGIME_CODES})[0])
+                consistent.append(noisy.run(tc, values[j:j + 1], shots=shots, seed=seed + j, postselect=checks)[0])
+                both.append(noisy.run(tc, values[j:j + 1], shots=shots, seed=seed + j,
+                                      postselect={"market": REGIME_CODES, **checks})[0])
                 bar.update(1)
         caught += sorted({str(w.message) for w in wlist if not issubclass(w.category, DeprecationWarning)})
         meta = noisy_results[0].metadata
@@ -121,7 +129,8 @@ def measure(per_regime: int = 1, shots: int = 128, device: str = "FakeTorino", p
                          "noisy_first_call_s": noisy_results[0].timing.get("prepare_s", 0.0) + noisy_results[0].timing.get("run_s", 0.0),
                          "noisy_run_s_per_tick": float(np.mean([r.timing.get("run_s", np.nan) for r in noisy_results])),
                          "noisy_wall_s": noisy_s, "aer_wall_s": aer_s}
-        for st, inp, r_ideal, r_noisy, r_sel in zip(group, inputs, ideal, noisy_results, selected):
+        for st, inp, r_ideal, r_noisy, r_sel, r_con, r_both in zip(group, inputs, ideal, noisy_results, selected,
+                                                                 consistent, both):
             exact = decision_distribution(inp)
             top = int(np.argmax(exact))
             ro_ideal = read_counts(p, r_ideal.counts)
@@ -132,6 +141,11 @@ def measure(per_regime: int = 1, shots: int = 128, device: str = "FakeTorino", p
             dists["noisy_postselected"] = read_counts(p, r_sel.counts).decision
             invalid["noisy_postselected"] = 0.0  # by construction; the dropped share is the raw rate
             market_l1["noisy_postselected"] = 1.0
+            kept = {v: r.metadata.get("kept_shots", shots) / shots
+                    for v, r in (("noisy_postselected", r_sel), ("noisy_consistent", r_con), ("noisy_both", r_both))}
+            for v, r in (("noisy_consistent", r_con), ("noisy_both", r_both)):
+                ro = read_counts(p, r.counts)
+                dists[v], invalid[v], market_l1[v] = ro.decision, ro.invalid_regime_rate, 1.0
             if r_noisy.mitigated is not None:
                 market_q = quasi_vector(r_noisy.mitigated["market"], 4)
                 dists["noisy_mitigated"] = quasi_vector(r_noisy.mitigated["decision"], p.sizes()["decision"])
@@ -147,7 +161,8 @@ def measure(per_regime: int = 1, shots: int = 128, device: str = "FakeTorino", p
                 row[v] = {"top": d_top, "agrees_exact": d_top == top,
                           "l1_norm": float(np.abs(dist).sum()), "market_l1_norm": market_l1[v],
                           "agrees_noiseless": d_top == int(np.argmax(dists["aer"])),
-                          "tvd": tvd(dist, exact), "invalid_code_rate": float(invalid[v])}
+                          "tvd": tvd(dist, exact), "invalid_code_rate": float(invalid[v]),
+                          "kept": float(kept.get(v, 1.0))}
             rows.append(row)
     bar.close()
 
@@ -169,6 +184,7 @@ def measure(per_regime: int = 1, shots: int = 128, device: str = "FakeTorino", p
             "top_agreement_noiseless": float(np.mean([r[v]["agrees_noiseless"] for r in ok])),
             "mean_tvd": mean_tvd,
             "mean_invalid_code_rate": mean_invalid,
+            "mean_kept": float(np.mean([r[v]["kept"] for r in ok])),
             "max_l1_norm": max(l1) if l1 else None,
             "max_market_l1_norm": max(ml1) if ml1 else None,
             # ticks whose (mitigated) decision or market output contained NaN/inf
@@ -205,8 +221,8 @@ def markdown(report: dict) -> str:
         f"Shot noise alone would give a mean TVD of {report['mean_expected_tvd']:.3f} at this shot count.",
         "",
         "| variant | top = exact | top = exact (resolvable) | top = noiseless | mean TVD to exact "
-        "| market invalid-code rate | max Σ|p|: decision / market |",
-        "|---|---:|---:|---:|---:|---:|---:|",
+        "| market invalid-code rate | shots kept | max Σ|p|: decision / market |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|",
     ]
     def num(x, digits, bad=0):
         cell = "n/a" if x is None else f"{x:.3g}" if abs(x) >= 1000 else f"{x:.{digits}f}"
@@ -218,7 +234,7 @@ def markdown(report: dict) -> str:
             f"| {LABELS[v]} | {s['top_agreement_exact']:.0%} | "
             f"{'n/a' if res is None else f'{res:.0%}'} ({s['resolvable_ticks']}) | "
             f"{s['top_agreement_noiseless']:.0%} | {num(s['mean_tvd'], 3, s.get('nonfinite_decision_ticks', 0))} | "
-            f"{num(s['mean_invalid_code_rate'], 3, s.get('nonfinite_market_ticks', 0))} | "
+            f"{num(s['mean_invalid_code_rate'], 3, s.get('nonfinite_market_ticks', 0))} | {s['mean_kept']:.0%} | "
             f"{num(s['max_l1_norm'], 2)} / {num(s['max_market_l1_norm'], 2)} |"
         )
     mit = report["summary"].get("noisy_mitigated")

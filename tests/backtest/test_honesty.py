@@ -88,14 +88,14 @@ def aer_run():
 
     data = load_dataset("nasdaq")
     qar = QAR.from_config(None, backend="aer", shots=64, seed=1)
-    return data, run_backtest(data, "2008-09-02", "2008-10-15", progress=False, qar=qar)
+    return data, run_backtest(data, "2008-09-02", "2008-12-31", progress=False, qar=qar)
 
 
 def test_exact_twin_is_its_own_run(aer_run):
     from qar_qiskit.system.qar import QAR
 
     data, res = aer_run
-    alone = run_backtest(data, "2008-09-02", "2008-10-15", progress=False, baselines=False,
+    alone = run_backtest(data, "2008-09-02", "2008-12-31", progress=False, baselines=False,
                          qar=QAR.from_config(None, backend="exact", seed=1))
     twin = res.positions["exact_twin"]
     assert np.array_equal(twin, alone.positions["strategy"])
