@@ -173,8 +173,8 @@ def test_unknown_register_and_method_are_named(fez):
 
 # -- light-cone noisy simulation vs full noisy simulation -------------------------------------
 
-def _three_blocks() -> SmallTick:
-    """Three 3-qubit blocks measured into a, b, c; block c reads block a early (cx a2 -> c0)."""
+def _blocks_preamble():
+    """Nine parameterised qubits in three CX-chained blocks (a, b, c), block c reading a (cx a2 -> c0)."""
     q = QuantumRegister(9, "q")
     regs = [ClassicalRegister(3, n) for n in "abc"]
     qc = QuantumCircuit(q, *regs)
@@ -185,6 +185,12 @@ def _three_blocks() -> SmallTick:
         qc.cx(start, start + 1)
         qc.cx(start + 1, start + 2)
     qc.cx(2, 6)
+    return qc, q, regs, th
+
+
+def _three_blocks() -> SmallTick:
+    """Three 3-qubit blocks measured into a, b, c; block c reads block a early (cx a2 -> c0)."""
+    qc, q, regs, th = _blocks_preamble()
     for start in (0, 3, 6):
         qc.ry(0.4, start + 1)
         qc.cx(start + 2, start)
@@ -306,16 +312,7 @@ def test_default_plans_decision_cone_stays_within_bound():
 def _mid_circuit_blocks() -> SmallTick:
     """Like the tick: register b is measured mid-circuit, then a SWAP moves block c's first qubit
     through b's measured qubit (as routing does) and c goes on there; a and c measured at the end."""
-    q = QuantumRegister(9, "q")
-    regs = [ClassicalRegister(3, n) for n in "abc"]
-    qc = QuantumCircuit(q, *regs)
-    th = [Parameter(f"t{i}") for i in range(9)]
-    for i in range(9):
-        qc.ry(th[i], i)
-    for start in (0, 3, 6):
-        qc.cx(start, start + 1)
-        qc.cx(start + 1, start + 2)
-    qc.cx(2, 6)
+    qc, q, regs, th = _blocks_preamble()
     qc.measure(q[3:6], regs[1])
     qc.swap(5, 6)
     qc.cx(5, 7)
