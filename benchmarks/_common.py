@@ -10,6 +10,7 @@ import math
 import os
 import platform
 import subprocess
+import json
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -256,3 +257,11 @@ def fmt(value, digits: int = 3) -> str:
             return "n/a"
         return f"{value:.{digits}f}"
     return str(value)
+
+
+def write_report(out: Path, stem: str, report: dict, md: str) -> None:
+    """Write ``<out>/<stem>.json`` (NaN-safe) and ``<out>/<stem>.md``, and print the markdown."""
+    out.mkdir(parents=True, exist_ok=True)
+    (out / f"{stem}.json").write_text(json.dumps(finite_json(report), indent=1) + "\n")
+    (out / f"{stem}.md").write_text(md)
+    print(md)

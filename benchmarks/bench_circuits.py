@@ -33,6 +33,9 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from _common import write_report  # noqa: E402
 
 import qiskit  # noqa: E402
 from qiskit import QuantumCircuit  # noqa: E402
@@ -205,11 +208,7 @@ def main(argv=None) -> int:
         print(f"{name}: {report['circuits'][name]['L3']}", flush=True)
     report["amplitude"] = amplitude_rows(pms, np.random.default_rng(SEED))
     report["total_s"] = round(time.perf_counter() - t0, 1)
-    args.out.mkdir(parents=True, exist_ok=True)
-    (args.out / "bench_circuits.json").write_text(json.dumps(report, indent=2) + "\n")
-    md = markdown(report)
-    (args.out / "bench_circuits.md").write_text(md)
-    print(md)
+    write_report(args.out, "bench_circuits", report, markdown(report))
     return 0
 
 

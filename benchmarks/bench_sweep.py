@@ -20,11 +20,15 @@ import os
 import platform
 import shutil
 import statistics
+import sys
 import time
 from datetime import datetime, timezone
 from pathlib import Path
 
 import yaml
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _common import write_report  # noqa: E402
 
 
 def _spec(folder: Path, seeds: int) -> Path:
@@ -102,11 +106,7 @@ def main(argv=None) -> int:
     ap.add_argument("--repeats", type=int, default=1)
     args = ap.parse_args(argv)
     report = measure(args.out, args.workers, args.seeds, args.repeats)
-    args.out.mkdir(parents=True, exist_ok=True)
-    (args.out / "sweep.json").write_text(json.dumps(report, indent=1) + "\n")
-    md = markdown(report)
-    (args.out / "sweep.md").write_text(md)
-    print(md)
+    write_report(args.out, "sweep", report, markdown(report))
     return 0
 
 
