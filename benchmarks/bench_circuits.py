@@ -22,7 +22,6 @@ depth of the ISA circuit (all operations, measurements included).
 from __future__ import annotations
 
 import argparse
-import json
 import platform
 import sys
 import time

@@ -15,7 +15,6 @@ first serial run (decisions.csv byte for byte).
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import platform
 import shutil

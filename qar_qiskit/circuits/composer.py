@@ -33,7 +33,7 @@ from qar_qiskit.circuits.feedback import feedback_circuit, feedback_parameter_va
 from qar_qiskit.circuits.hedge import hedge_circuit, hedge_parameter_values
 from qar_qiskit.circuits.inputs import TickInputs
 from qar_qiskit.circuits.lmsr import lmsr_circuit, lmsr_parameter_values
-from qar_qiskit.circuits.market import M1, M2, M3, market_circuit, market_parameter_values
+from qar_qiskit.circuits.market import M1, M2, market_circuit, market_parameter_values
 from qar_qiskit.circuits.memory import memory_circuit, memory_parameter_values
 from qar_qiskit.circuits.patterns import pattern_circuit
 from qar_qiskit.circuits.prospect import prospect_circuit, prospect_parameter_values
