@@ -5,65 +5,39 @@ top-level ``config.yaml``), so ``QAR()`` and the CLI work without a file. Unknow
 types and out-of-range values are errors that name the field, e.g.
 ``resource_allocation.dynamic_ranges.qar_core: min 9 is above max 8``.
 
-Every size- or count-like setting has an upper bound (the ``MAX_*`` constants below, each with
-its reason), so that no setting, saved state (whose embedded config goes through
+Every size- or count-like setting has an upper bound (the ``MAX_*`` constants of :mod:`qar_qiskit.limits`,
+each with its reason), so that no setting, saved state (whose embedded config goes through
 :func:`parse_config`) or CLI override can make the process allocate more than a machine of this
 project's class holds: e.g. ``quantum_resources.total_qubits: Input should be less than or
 equal to 64``. Float settings whose extreme values overflow or silently empty the model are
 bounded to the range where the formulas stay finite and informative (issue #17).
+
+Every key is read by the code (docs/config.md says which module reads each one; a test checks
+it). Keys that older files carry but nothing reads any more are listed in :data:`REMOVED_KEYS`:
+such a file is refused with an error naming the key and saying what to do, e.g.
+``learning.update_frequency: this setting was removed (...); delete it from the file``.
 """
 
 from __future__ import annotations
 
-import math
 from pathlib import Path
-from typing import Annotated, Literal, Optional
+from typing import Annotated, Optional
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from qar_qiskit.config_removed import REMOVED_KEYS, refuse_removed_keys, without_removed_keys  # noqa: F401
 from qar_qiskit.errors import ConfigError, QARError
 from qar_qiskit.labels import REGIMES
+from qar_qiskit.limits import (  # re-exported: other modules import the bounds from here
+    MAX_TOTAL_QUBITS, MAX_LMSR_QUBITS, MAX_PROSPECT_QUBITS, MAX_HEDGE_QUBITS, MAX_REGISTER_QUBITS, MAX_LOOKBACK,
+    MAX_HISTORY, MAX_CACHE_SIZE, MAX_SHOTS, MAX_SEED, MAX_TIMEOUT_S,
+)
 from qar_qiskit.resources import CONFIG_DIR, resolve
 
 
 Prob = Annotated[float, Field(ge=0.0, le=1.0)]
 
-# -- upper bounds of size- and count-like settings (issue #17) ----------------------------------
-#: Qubit budget and every qubit range: a plan is at most ``total_qubits`` wide, and 64 is the
-#: width the ``aer`` backend accepts (``backends/aer.py: AER_MAX_QUBITS``). A 58-qubit plan with
-#: the widest expert registers the rule below allows (LMSR, prospect, Hedge 9 each) and a 20-qubit
-#: buffer: first aer decision 361 s (building and transpiling), then 0.72 s a tick, peak RSS
-#: 496 MiB (measured 2026-12-03, shared 2-core machine).
-MAX_TOTAL_QUBITS = 64
-#: Per-algorithm ``max_qubits``: the seeds' ranges.
-MAX_LMSR_QUBITS, MAX_PROSPECT_QUBITS, MAX_HEDGE_QUBITS = 12, 10, 15
-#: Widest expert register a plan may get (the planner gives the other experts their minimums,
-#: so LMSR can get min(max_qubits, algorithm_pool max - prospect min - hedge min)). An n-qubit
-#: amplitude encoding has 2^n angles, each a sum of up to 2^(n-1) parameters, and building and
-#: transpiling it grows ~5x per qubit: first aer decision with a 9-qubit LMSR register 77 s /
-#: 300 MiB peak, 10 qubits > 400 s (stopped at 500 MiB), 12 qubits > 6 min and 4.3 GiB
-#: (measured 2026-12-03 on this 2-core machine, shared). The defaults' widest is 6 (prospect).
-MAX_REGISTER_QUBITS = 9
-#: Days of returns the Hedge weights run over: 20 years of trading days (the shipped data's
-#: span). The Hedge twin holds ~8 float64 arrays of lookback x 2^hedge cells: the peak was
-#: 10.4 GB at 5040 x 2^15 (measured 2026-12-03), ~63 B a cell, so ~160 MB at 5040 x 2^9.
-MAX_LOOKBACK = 5040
-#: Decisions, outcomes and rewards kept in memory and in the saved state (history_size,
-#: memory_depth, tracker_history, feedback_memory): 1.1 KB per decision in memory (history,
-#: pending and settled records, trackers; half of them settled) and 0.4 KB of state file
-#: (measured 2026-12-03, tracemalloc over 2000 exact decisions), so 100,000 keep ~100 MiB / 40 MB.
-MAX_HISTORY = 100_000
-#: Transpile-cache entries: a cached default-plan tick circuit with its binding pickles to
-#: 0.14-0.17 MiB (measured 2026-12-03), so 1000 entries stay within a few hundred MiB.
-MAX_CACHE_SIZE = 1000
-#: Shots per circuit (the bound this field already had): the counts hold at most one entry per
-#: distinct outcome, so at most 10^6 entries per register.
-MAX_SHOTS = 1_000_000
-#: Seeds: the transpiler (Rust) and Aer take unsigned 64-bit seeds; 2^63 - 1 fits both and NumPy.
-MAX_SEED = 2**63 - 1
-#: One backend call longer than a day is hung (hardware queues go through qar submit / result).
-MAX_TIMEOUT_S = 86_400.0
 
 Count = Annotated[int, Field(gt=0, le=MAX_HISTORY)]
 
@@ -123,22 +97,35 @@ class QuantumResources(_Model):
     total_qubits: int = Field(25, gt=0, le=MAX_TOTAL_QUBITS)
 
 
-class DynamicRanges(_Model):
-    """Qubit ranges per resource group (seed: enhanced_qar_config.yaml)."""
+#: Qubits of the registers whose width the encodings fix (docs/design.md "Components"): the market
+#: register holds one of four 4-bit regime codes, the memory register selects one of the four
+#: experts, the decision register is [action(2) size(2) risk(1)]. The planner lays them out as they
+#: are; no config key sizes them (the seeds' ``qar_core``, ``working_memory`` and ``learning_state``
+#: ranges were removed, see :data:`REMOVED_KEYS`).
+FIXED_REGISTER_QUBITS: dict[str, int] = {"market": 4, "memory": 2, "decision": 5}
+#: Buffer qubits the widest entanglement pattern needs (volatile: two parity witnesses).
+MIN_BUFFER_QUBITS = 2
 
-    qar_core: QubitRange = QubitRange(min=5, max=8)
-    working_memory: QubitRange = QubitRange(min=4, max=6)
+
+class DynamicRanges(_Model):
+    """Qubit ranges of the resource groups the planner sizes (seed: enhanced_qar_config.yaml).
+
+    Attributes:
+        algorithm_pool: qubits shared by the LMSR, prospect and Hedge registers: the planner gives
+            them ``min(budget left by the other registers, max)`` and refuses a plan below ``min``.
+        entanglement_buffer: correlation-witness qubits: the planner gives the buffer
+            ``max(2, min)`` qubits, the smallest width the range and the patterns allow; ``max``
+            must leave room for that.
+    """
+
     algorithm_pool: QubitRange = QubitRange(min=10, max=15)
     entanglement_buffer: QubitRange = QubitRange(min=2, max=4)
-    learning_state: QubitRange = QubitRange(min=2, max=3)
 
     @model_validator(mode="after")
     def _structural_minimums(self) -> "DynamicRanges":
-        needs = {"qar_core": 5, "working_memory": 4, "learning_state": 2, "entanglement_buffer": 2}
-        for name, need in needs.items():
-            rng: QubitRange = getattr(self, name)
-            if rng.max < need:
-                raise ValueError(f"{name}: max {rng.max} is below the {need} qubits its register needs")
+        if self.entanglement_buffer.max < MIN_BUFFER_QUBITS:
+            raise ValueError(f"entanglement_buffer: max {self.entanglement_buffer.max} is below the "
+                             f"{MIN_BUFFER_QUBITS} qubits its register needs")
         return self
 
 
@@ -210,7 +197,6 @@ class LearningConfig(_Model):
     learning_rate: float = Field(0.1, gt=0, le=10)
     memory_depth: Count = 100
     history_size: Count = 1000
-    update_frequency: Count = 1
     interference_strength: Prob = 0.8
     # size score min(1, edge_gain * |2p - 1|): outside [1e-6, 1e6] it is always 0 or always 1
     edge_gain: float = Field(4.0, ge=1e-6, le=1e6)
@@ -317,7 +303,8 @@ class QARConfig(_Model):
         total = self.quantum_resources.total_qubits
         r = self.resource_allocation.dynamic_ranges
         a = self.algorithms
-        minimum = r.qar_core.min + r.working_memory.min + r.algorithm_pool.min + r.entanglement_buffer.min + r.learning_state.min
+        fixed = sum(FIXED_REGISTER_QUBITS.values()) + max(MIN_BUFFER_QUBITS, r.entanglement_buffer.min)
+        minimum = fixed + r.algorithm_pool.min
         if minimum > total:
             raise ValueError(
                 f"quantum_resources.total_qubits: {total} cannot hold the smallest plan of "
@@ -337,7 +324,7 @@ class QARConfig(_Model):
             )
         # the planner's rule (plan/planner.py): the algorithms share min(budget left by the fixed
         # registers, algorithm_pool max), each starting at its minimum
-        pool = min(r.algorithm_pool.max, total - 11 - max(2, r.entanglement_buffer.min))
+        pool = min(r.algorithm_pool.max, total - fixed)
         for name in ("lmsr", "prospect", "hedge"):
             others = algo_min - getattr(a, name).min_qubits
             width = min(getattr(a, name).max_qubits, pool - others)
@@ -360,10 +347,27 @@ def default_config_path() -> Path:
     return Path(__file__).resolve().parent / "config.yaml"
 
 
-def parse_config(data: dict, source: str = "<config>") -> QARConfig:
-    """Validate a config mapping; errors name the offending field and the source."""
+def parse_config(data: dict, source: str = "<config>", *, drop_removed: bool = False) -> QARConfig:
+    """Validate a config mapping; errors name the offending field and the source.
+
+    Args:
+        data: the mapping (a parsed YAML file, or a config embedded in a saved state).
+        source: named in errors (a file name).
+        drop_removed: drop the keys of :data:`REMOVED_KEYS` instead of refusing them. For the
+            configs embedded in saved states: the program wrote them, the keys never changed what
+            it did (so dropping them loses nothing), and a state file cannot be edited (its
+            checksum would fail), so refusing would strand the state.
+
+    Raises:
+        ConfigError: not a mapping; a key of :data:`REMOVED_KEYS` (the message names it, says why
+            it went and to delete it) unless ``drop_removed``; unknown keys, wrong types or
+            out-of-range values.
+    """
     if not isinstance(data, dict):
         raise ConfigError(f"{source}: the top level must be a mapping, got {type(data).__name__}")
+    if drop_removed:
+        data = without_removed_keys(data)
+    refuse_removed_keys(data, source)
     try:
         return QARConfig.model_validate(data)
     except ValidationError as exc:
@@ -417,8 +421,3 @@ def _merge(base: dict, extra: dict) -> dict:
         else:
             out[key] = value
     return out
-
-
-def finite(value: float) -> bool:
-    """True for a finite float (helper for validators)."""
-    return isinstance(value, (int, float)) and math.isfinite(value)

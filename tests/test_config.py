@@ -20,11 +20,8 @@ def test_packaged_defaults_load_with_seed_values():
     cfg = load_config()
     assert cfg.quantum_resources.total_qubits == 25
     r = cfg.resource_allocation.dynamic_ranges
-    assert (r.qar_core.min, r.qar_core.max) == (5, 8)
-    assert (r.working_memory.min, r.working_memory.max) == (4, 6)
     assert (r.algorithm_pool.min, r.algorithm_pool.max) == (10, 15)
     assert (r.entanglement_buffer.min, r.entanglement_buffer.max) == (2, 4)
-    assert (r.learning_state.min, r.learning_state.max) == (2, 3)
     a = cfg.algorithms
     assert (a.lmsr.min_qubits, a.lmsr.max_qubits) == (3, 12)
     assert (a.prospect.min_qubits, a.prospect.max_qubits) == (4, 10)
@@ -49,8 +46,8 @@ def test_repository_config_equals_packaged_copy():
 @pytest.mark.parametrize(
     "mutate, field",
     [
-        (lambda d: d["resource_allocation"]["dynamic_ranges"].__setitem__("qar_core", [9, 8]),
-         "resource_allocation.dynamic_ranges.qar_core"),
+        (lambda d: d["resource_allocation"]["dynamic_ranges"].__setitem__("algorithm_pool", [16, 15]),
+         "resource_allocation.dynamic_ranges.algorithm_pool"),
         (lambda d: d["backend"].__setitem__("shotz", 10), "backend.shotz"),
         (lambda d: d["backend"].__setitem__("shots", "many"), "backend.shots"),
         (lambda d: d["backend"].__setitem__("name", "quantum-cloud"), "backend.name"),

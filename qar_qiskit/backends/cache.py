@@ -19,11 +19,17 @@ class TranspileCache:
     """Thread-safe LRU cache with hit/miss counters.
 
     Args:
-        maxsize: entries kept (least recently used evicted first); plans are few (one per
-            regime and pool state), so the default 64 rarely evicts.
+        maxsize: entries kept (least recently used evicted first); ``None``: the config's
+            default ``performance.cache_size`` (executors built by ``make_executor`` from a config
+            get that config's value). Plans are few (one per regime and pool state), so it rarely
+            evicts.
     """
 
-    def __init__(self, maxsize: int = 64):
+    def __init__(self, maxsize: int | None = None):
+        if maxsize is None:
+            from qar_qiskit.config import PerformanceConfig
+
+            maxsize = PerformanceConfig.model_fields["cache_size"].default
         if maxsize < 1:
             raise ValueError("maxsize must be >= 1")
         self.maxsize = int(maxsize)

@@ -112,9 +112,16 @@ def make_executor(spec: str, **settings: Any) -> Executor:
     """An executor for ``spec``; unknown specs raise :class:`BackendError` listing valid choices.
 
     ``settings`` go to the executor's constructor (``shots``, ``seed``, ``optimization_level``,
-    ``aer_options``, ``mitigation``, ``mode``, ``service``, ``cache``...). ``None`` values are dropped.
+    ``aer_options``, ``mitigation``, ``mode``, ``service``, ``cache``...), except ``cache_size``
+    (the config's ``performance.cache_size``), which sizes a new transpile cache unless ``cache``
+    is given. ``None`` values are dropped.
     """
     settings = {k: v for k, v in settings.items() if v is not None}
+    if "cache_size" in settings:  # performance.cache_size: entries of the executor's transpile cache
+        from qar_qiskit.backends.cache import TranspileCache
+
+        size = settings.pop("cache_size")
+        settings.setdefault("cache", TranspileCache(size))
     spec = (spec or "").strip()
     kind, _, arg = spec.partition(":")
     if spec == "exact":

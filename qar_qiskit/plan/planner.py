@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 
-from qar_qiskit.config import REGIMES, QARConfig
+from qar_qiskit.config import FIXED_REGISTER_QUBITS, MIN_BUFFER_QUBITS, REGIMES, QARConfig
 from qar_qiskit.errors import ConfigError
 from qar_qiskit.plan.allocation import AllocationPlan
 
@@ -46,7 +46,7 @@ def _plan(config: QARConfig, regime: str) -> AllocationPlan:
     ranges = config.resource_allocation.dynamic_ranges
     algos = config.algorithms
     total = config.quantum_resources.total_qubits
-    fixed = {"market": 4, "memory": 2, "decision": 5, "buffer": max(2, ranges.entanglement_buffer.min)}
+    fixed = {**FIXED_REGISTER_QUBITS, "buffer": max(MIN_BUFFER_QUBITS, ranges.entanglement_buffer.min)}
     budget = total - sum(fixed.values())
     pool = min(budget, ranges.algorithm_pool.max)
     if pool < ranges.algorithm_pool.min:

@@ -285,7 +285,7 @@ def load_state(path, cls, **kwargs):
     except RecursionError:
         raise StateError(f"{path}: malformed state (nested too deeply)") from None
     try:
-        config = parse_config(p.config, f"{path}: config")
+        config = parse_config(p.config, f"{path}: config", drop_removed=True)  # keys that changed nothing
         for regime, obj in p.memory_amplitudes.items():
             try:
                 decode_amplitudes(obj)  # validates the stored amplitudes

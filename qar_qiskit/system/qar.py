@@ -136,16 +136,15 @@ class QAR:
     def __init__(self, config: QARConfig | None = None, *, backend: str | None = None,
                  shots: int | None = None, seed: int | None = None, executor=None,
                  profile: str | Path | None = None) -> None:
+        prof = None
         if profile is not None:
-            from qar_qiskit.backends import load_profile, make_executor_from_profile
+            from qar_qiskit.backends import load_profile
 
             prof = load_profile(profile)
             if backend is not None and backend != prof.name:
                 raise QARError(f"backend {backend!r} and profile {prof.name!r} disagree; give one of them")
             backend, shots = prof.name, shots if shots is not None else prof.shots
             seed = seed if seed is not None else prof.seed
-            if executor is None:
-                executor = make_executor_from_profile(prof, shots=shots, seed=seed)
         overrides = {k: v for k, v in {"name": backend, "shots": shots, "seed": seed}.items() if v is not None}
         if config is None:
             config = load_config(overrides={"backend": overrides} if overrides else None)
@@ -155,6 +154,11 @@ class QAR:
 
             config = parse_config(config.model_dump(mode="json"))
         self.config = config
+        if prof is not None and executor is None:
+            from qar_qiskit.backends import make_executor_from_profile
+
+            executor = make_executor_from_profile(prof, shots=shots, seed=seed,
+                                                  cache_size=config.performance.cache_size)
         self._lock = threading.RLock()
         self.pool = QubitPool(config.quantum_resources.total_qubits)
         self.memory = LearningMemory(config.learning.learning_rate)
@@ -196,7 +200,7 @@ class QAR:
             from qar_qiskit.backends import make_executor
 
             b = self.config.backend
-            settings = {"shots": b.shots, "seed": b.seed}
+            settings = {"shots": b.shots, "seed": b.seed, "cache_size": self.config.performance.cache_size}
             if b.optimization_level is not None:
                 settings["optimization_level"] = b.optimization_level
             if b.name.startswith("aer-noisy:"):

@@ -1,6 +1,6 @@
 import pytest
 
-from qar_qiskit.config import REGIMES, load_config
+from qar_qiskit.config import REGIMES, QuantumResources, load_config
 from qar_qiskit.errors import ConfigError
 from qar_qiskit.plan.planner import all_plans, plan_for_regime
 
@@ -13,9 +13,8 @@ def test_plans_fit_budget_and_ranges():
         assert plan.total <= cfg.quantum_resources.total_qubits
         algos = plan.lmsr + plan.prospect + plan.hedge
         assert r.algorithm_pool.min <= algos <= r.algorithm_pool.max
-        assert r.qar_core.min <= plan.decision <= r.qar_core.max
-        assert r.working_memory.min <= plan.market <= r.working_memory.max
-        assert r.learning_state.min <= plan.memory <= r.learning_state.max
+        # fixed-width registers: market codes 4 bits, memory selects 1 of 4 experts, decision 2+2+1
+        assert (plan.market, plan.memory, plan.decision) == (4, 2, 5)
         assert r.entanglement_buffer.min <= plan.buffer <= r.entanglement_buffer.max
         for name in ("lmsr", "prospect", "hedge"):
             c = getattr(cfg.algorithms, name)
@@ -38,14 +37,15 @@ def test_offsets_are_contiguous_and_disjoint():
 
 
 def test_budget_too_small_for_pool():
-    # The config check counts range minimums (working_memory 3 here); the planner knows the
-    # market register needs 4 qubits, so it finds only 9 for a pool whose minimum is 10.
-    cfg = load_config(overrides={"quantum_resources": {"total_qubits": 22},
-                                 "resource_allocation": {"dynamic_ranges": {"working_memory": [3, 6]}}})
-    with pytest.raises(ConfigError, match="algorithm_pool: only 9 qubits"):
-        plan_for_regime(cfg, "stable")
-    with pytest.raises(ConfigError, match="total_qubits"):
+    # 22 qubits - market 4 - memory 2 - decision 5 - buffer 2 = 9 for a pool whose minimum is 10:
+    # the config check refuses it, naming the budget and the smallest plan (13 + 10 = 23 qubits) ...
+    with pytest.raises(ConfigError, match=r"total_qubits: 22 cannot hold the smallest plan .*\(23 qubits\)"):
         load_config(overrides={"quantum_resources": {"total_qubits": 22}})
+    # ... and the planner refuses it too when a config skipped validation (model_copy does)
+    cfg = load_config()
+    small = cfg.model_copy(update={"quantum_resources": QuantumResources.model_construct(total_qubits=22)})
+    with pytest.raises(ConfigError, match="algorithm_pool: only 9 qubits"):
+        plan_for_regime(small, "stable")
 
 
 def test_unknown_regime():
