@@ -97,7 +97,7 @@ class QuantumResources(_Model):
     total_qubits: int = Field(25, gt=0, le=MAX_TOTAL_QUBITS)
 
 
-#: Qubits of the registers whose width the encodings fix (docs/design.md "Components"): the market
+#: Qubits of the registers whose width the encodings fix (docs/design.md §3): the market
 #: register holds one of four 4-bit regime codes, the memory register selects one of the four
 #: experts, the decision register is [action(2) size(2) risk(1)]. The planner lays them out as they
 #: are; no config key sizes them (the seeds' ``qar_core``, ``working_memory`` and ``learning_state``
@@ -108,7 +108,7 @@ MIN_BUFFER_QUBITS = 2
 
 
 class DynamicRanges(_Model):
-    """Qubit ranges of the resource groups the planner sizes (seed: enhanced_qar_config.yaml).
+    """Qubit ranges (seed values) of the resource groups the planner sizes (docs/design.md §2).
 
     Attributes:
         algorithm_pool: qubits shared by the LMSR, prospect and Hedge registers: the planner gives
@@ -212,7 +212,7 @@ class LearningConfig(_Model):
 
 
 class RegimeConfig(_Model):
-    """One market regime: its feature ranges and its feedback parameters (seeds §4)."""
+    """One market regime: its feature ranges and its feedback parameters (docs/design.md §5)."""
 
     volatility: Interval
     trend_clarity: Interval

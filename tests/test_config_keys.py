@@ -130,3 +130,14 @@ def test_cache_size_sizes_the_transpile_cache():
     assert QAR(config, profile="aer").executor.cache.maxsize == 7
     # a cache built without a config takes the config's default, not a number of its own
     assert TranspileCache().maxsize == load_config().performance.cache_size == 1000
+
+
+def test_docs_config_md_describes_every_key_and_every_removed_key():
+    text = (PACKAGE.parent / "docs" / "config.md").read_text(encoding="utf-8")
+    fields = _fields(QARConfig)
+    leaves = [(d, leaf) for d, leaf in fields if not any(o.startswith(d + ".") for o, _ in fields)]
+    missing = [d for d, leaf in leaves
+               if leaf not in {"min", "max", "low", "high"} and f"`{leaf}`" not in text and f"`{d}`" not in text
+               and f".{leaf}`" not in text]
+    assert missing == []
+    assert all(f"`{dotted}`" in text for dotted in REMOVED_KEYS)

@@ -1,4 +1,4 @@
-"""Compose all fragments of one tick onto one shared register (DESIGN §2).
+"""Compose all fragments of one tick onto one shared register (docs/design.md §2).
 
 The tick circuit has ONE ``QuantumRegister`` named ``"q"`` of ``plan.total`` qubits, the
 components laid out at ``plan.offsets()``, and ONE ``ClassicalRegister`` per component

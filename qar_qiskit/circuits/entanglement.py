@@ -1,6 +1,6 @@
 """Entangled resource states: Bell pairs, GHZ, linear cluster and weakly entangled pairs.
 
-These are the states of the entanglement buffer (DESIGN §3, §5). Each function returns a
+These are the states of the entanglement buffer (docs/design.md §3, §5). Each function returns a
 ``QuantumCircuit`` that prepares the state from ``|0...0>``.
 
 What entanglement does and does not do: an entangled state makes the *outcomes* of later

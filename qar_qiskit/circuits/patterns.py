@@ -3,7 +3,7 @@
 Buffer qubits receive CNOTs from component output qubits (LMSR top qubit, prospect ancilla,
 Hedge top qubit, decision risk qubit). This entangles the buffer with the components, but
 by no-signalling it changes no other register's measured distribution: the buffer only
-*records* parities. Patterns (docs/model.md, DESIGN §5):
+*records* parities. Patterns (docs/model.md, docs/design.md §5):
 
 * stable: ``b0 = lmsr_top XOR prospect_anc`` (agreement witness, "Bell lmsr-prospect");
 * trending: ``b0 = lmsr_top XOR hedge_top``;

@@ -1,4 +1,4 @@
-"""Read a tick's measured counts, register by register (DESIGN §2).
+"""Read a tick's measured counts, register by register (docs/design.md §2).
 
 SamplerV2 returns one counts dictionary per classical register
 (``result[0].data.<register>.get_counts()``), bitstrings most significant bit first. This

@@ -1,6 +1,6 @@
 """Allocation plans: how many qubits each component gets for one tick.
 
-A plan fixes the *structure* of the tick circuit (DESIGN §2): the composed circuit depends on
+A plan fixes the *structure* of the tick circuit (docs/design.md §2): the composed circuit depends on
 the plan only, so a plan is transpiled once per backend and every tick just binds numbers.
 """
 

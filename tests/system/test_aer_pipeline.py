@@ -64,7 +64,7 @@ def test_save_load_on_aer_continues_identically(aer_runs, tmp_path):
 
 def test_sampled_decision_equals_exact_when_resolvable():
     """Whenever the exact top-two margin exceeds 3 standard errors at the shots used, the
-    sampled decision is the exact model's most probable one (DESIGN §6); over 30 ticks across
+    sampled decision is the exact model's most probable one (docs/design.md §3); over 30 ticks across
     regimes a miss has probability < 30 * 0.0014."""
     qar = QAR(backend="aer", seed=3, shots=4096)
     prices = _prices(31, seed=8)
