@@ -57,6 +57,11 @@ class TickCircuit:
         parameters: the circuit's parameters, in ``circuit.parameters`` order (the order
             SamplerV2 PUB parameter values use).
         qubits: component name -> indices of its qubits on ``q`` (little-endian order).
+        wiring: fragment name (``market`` .. ``feedback``, ``buffer``) -> the qubits of ``q`` its
+            qubits 0, 1, ... sit on.
+        spans: ``(label, start, stop)``: ``circuit.data[start:stop]`` came from one fragment
+            (``lmsr head``, ``lmsr tail`` for a split one), in circuit order; for drawings
+            (``circuits/draw.py``), which box each span.
     """
 
     plan: AllocationPlan
@@ -65,6 +70,8 @@ class TickCircuit:
     qubits: dict[str, tuple[int, ...]]
     _unmeasured: QuantumCircuit = field(repr=False)
     _slots: dict[str, np.ndarray] = field(repr=False)
+    wiring: dict[str, tuple[int, ...]] = field(default_factory=dict, repr=False)
+    spans: tuple[tuple[str, int, int], ...] = field(default=(), repr=False)
 
     def unmeasured(self) -> QuantumCircuit:
         """A copy of the circuit without measurements (same parameters), for statevector tests."""
@@ -132,21 +139,23 @@ def _build(plan: AllocationPlan) -> TickCircuit:
              "hedge": [plan.hedge - 1]}
     split = {name: split_at_read(fragments[name][0], reads[name]) for name in reads}
     front = [
-        (split["market"][0], fragments["market"][1]),
-        fragments["memory"],
-        *((split[n][0], fragments[n][1]) for n in ("lmsr", "prospect", "hedge")),
-        fragments["decision"],
-        fragments["feedback"],
+        ("market head", split["market"][0], fragments["market"][1]),
+        ("memory", *fragments["memory"]),
+        *((f"{n} head", split[n][0], fragments[n][1]) for n in ("lmsr", "prospect", "hedge")),
+        ("decision", *fragments["decision"]),
+        ("feedback", *fragments["feedback"]),
     ]
     # The buffer only records parities of read qubits (and, in crisis, copies the risk bit after
     # its measurement: a control on a measured qubit, the same distribution by the deferred-
     # measurement principle). In front it cost the crisis decision cone its CNOTs: best decision
     # ESP on FakeFez 0.668 -> 0.699 (32 seeds, optimization level 3).
     back = [
-        (pattern_circuit(plan.regime, plan.buffer), [*qubits["buffer"], lmsr_top, anc, hedge_top, dec[4]]),
-        *((split[n][1], fragments[n][1]) for n in ("lmsr", "prospect", "hedge", "market")),
+        ("buffer", pattern_circuit(plan.regime, plan.buffer), [*qubits["buffer"], lmsr_top, anc, hedge_top, dec[4]]),
+        *((f"{n} tail", split[n][1], fragments[n][1]) for n in ("lmsr", "prospect", "hedge", "market")),
     ]
-    for frag, where in front:
+    spans = []
+    for label, frag, where in front:
+        spans.append((label, len(qc.data), len(qc.data) + len(frag.data)))
         qc.compose(frag, qubits=where, inplace=True)
     measured = qc.copy()
     # The decision block is complete: memory and decision are measured now, and a barrier keeps the
@@ -154,7 +163,8 @@ def _build(plan: AllocationPlan) -> TickCircuit:
     # unrelated gates and the decision's light cone on a device is the block alone.
     _measure(measured, qubits, ("memory", "decision"))
     measured.barrier()
-    for frag, where in back:
+    for label, frag, where in back:
+        spans.append((label, len(measured.data), len(measured.data) + len(frag.data)))
         qc.compose(frag, qubits=where, inplace=True)
         measured.compose(frag, qubits=where, inplace=True)
     _measure(measured, qubits, ("buffer", "market", "lmsr", "prospect", "hedge"))
@@ -169,7 +179,9 @@ def _build(plan: AllocationPlan) -> TickCircuit:
     }
     if sum(s.size for s in slots.values()) != len(parameters):  # pragma: no cover - invariant
         raise RuntimeError("composer: fragment parameters do not cover the circuit's parameters")
-    return TickCircuit(plan, measured, parameters, qubits, qc, slots)
+    wiring = {name: tuple(where) for name, (_, where) in fragments.items()}
+    wiring["buffer"] = tuple(back[0][2])
+    return TickCircuit(plan, measured, parameters, qubits, qc, slots, wiring=wiring, spans=tuple(spans))
 
 
 def _measure(circuit: QuantumCircuit, qubits: dict[str, tuple[int, ...]], names) -> None:

@@ -1,7 +1,9 @@
 """CLI commands: circuits (registered on the root app by :func:`register`).
 
 ``qar circuits export DIR`` writes the OpenQASM 3 file of every named circuit;
-``qar circuits draw NAME [--out FILE]`` draws one (text on stdout, a text file, or a PNG);
+``qar circuits draw NAME [--out FILE] [--decompose N]`` draws one (text on stdout, a text file,
+or a PNG): tick fragments and the composed tick as one labelled box per fragment on qubits named
+for their register (``circuits/draw.py``), ``--decompose N`` for the gates inside;
 ``qar circuits stats --backend B`` prints, per plan of the config, every measured register's
 backward light cone in the ISA circuit (qubits, two-qubit gates, depth, ESP) and the whole circuit's.
 """
@@ -37,21 +39,35 @@ def export_cmd(
 
 @circuits_app.command("draw")
 def draw_cmd(
+    ctx: typer.Context,
     name: str = typer.Argument(..., help="Circuit name (see `qar circuits export`)."),
     out: Optional[Path] = typer.Option(
         None, "--out", "-o",
         help="Write to FILE: a PNG (matplotlib) if it ends with .png, else text.",
     ),
+    decompose: int = typer.Option(0, "--decompose", "-d", min=0, max=10,
+                                  help="Open the fragment boxes N levels (1: the gates that run)."),
+    regime: Optional[str] = typer.Option(None, "--regime", "-r",
+                                         help="tick_default only: the config's plan for this regime."),
 ) -> None:
-    """Draw circuit NAME: text on stdout, or into --out FILE (PNG when FILE ends with .png)."""
-    from qar_qiskit.circuits.export import build
+    """Draw circuit NAME: each tick fragment one labelled box on qubits named for their register
+    (market_0..3, memory, lmsr, ..., decision, buffer); --decompose N for the gates inside."""
+    from qar_qiskit.circuits.draw import drawing
 
-    circuit = build(name)  # InputError with the valid names for an unknown NAME
+    plan = None
+    if regime is not None:
+        if name != "tick_default":
+            raise InputError(f"--regime: only for tick_default, not {name!r}")
+        from qar_qiskit.config import load_config
+        from qar_qiskit.plan.planner import plan_for_regime
+
+        plan = plan_for_regime(load_config((ctx.obj or {}).get("config_path")), regime)
+    circuit = drawing(name, decompose=decompose, plan=plan)  # InputError with the valid names
     if out is not None and out.suffix.lower() == ".png":
         _draw_png(circuit, out)
         typer.echo(f"wrote {out}")
         return
-    text = str(circuit.draw(output="text", fold=-1 if out is not None else None))
+    text = str(circuit.draw(output="text", fold=-1 if out is not None else None, idle_wires=False))
     if out is None:
         typer.echo(text)
     else:
@@ -99,9 +115,9 @@ def _draw_png(circuit, out: Path) -> None:
     from qiskit.exceptions import MissingOptionalLibraryError
 
     try:
-        fig = circuit.draw(output="mpl", fold=40)
+        fig = circuit.draw(output="mpl", fold=40, idle_wires=False)
     except MissingOptionalLibraryError:
-        text = str(circuit.draw(output="text", fold=120))
+        text = str(circuit.draw(output="text", fold=-1, idle_wires=False))
         lines = text.splitlines() or [""]
         width = max(len(line) for line in lines)
         fig = plt.figure(figsize=(max(2.0, 0.075 * width), max(1.0, 0.16 * len(lines))))
