@@ -15,7 +15,7 @@ import typer
 
 from qar_qiskit.cli.system import read_tick_file
 from qar_qiskit.config import MAX_SHOTS, MAX_TIMEOUT_S
-from qar_qiskit.errors import InputError
+from qar_qiskit.errors import InputError, QARError
 
 
 def _store(store: Optional[Path]):
@@ -140,6 +140,21 @@ def format_dry_run(report: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+def _echo_profiles() -> None:
+    """The backend profiles ``--profile NAME`` finds: name, backend spec, the profile's description."""
+    from qar_qiskit.backends.registry import load_profile, profile_dirs
+    from qar_qiskit.resources import packaged_names
+
+    typer.echo("\nprofiles (--profile NAME):")
+    for name in packaged_names(profile_dirs()):
+        try:
+            prof = load_profile(name)
+        except QARError as exc:
+            typer.echo(f"  {name:<26} ({exc})")
+            continue
+        typer.echo(f"  {name:<26} {prof.name:<24} {prof.description}")
+
+
 def register(app: typer.Typer) -> None:
     """Add this module's commands to app."""
 
@@ -160,6 +175,7 @@ def register(app: typer.Typer) -> None:
             if r.get("error"):
                 line += f"  ({r['error']})"
             typer.echo(line)
+        _echo_profiles()
 
     @app.command("submit")
     def submit_cmd(
