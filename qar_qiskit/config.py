@@ -3,7 +3,7 @@
 The package carries the defaults (``qar_qiskit/config.yaml``, identical to the repository's
 top-level ``config.yaml``), so ``QAR()`` and the CLI work without a file. Unknown keys, wrong
 types and out-of-range values are errors that name the field, e.g.
-``resource_allocation.dynamic_ranges.qar_core: min 9 is above max 8``.
+``resource_allocation.dynamic_ranges.algorithm_pool: min 16 is above max 15``.
 
 Every size- or count-like setting has an upper bound (the ``MAX_*`` constants of :mod:`qar_qiskit.limits`,
 each with its reason), so that no setting, saved state (whose embedded config goes through
