@@ -233,5 +233,3 @@ def device_metrics(isa: QuantumCircuit, target) -> dict[str, Any]:
         out["decision_cone"] = {"qubits": d.qubits, "two_qubit_gates": d.two_qubit_gates, "depth": d.depth,
                                 "esp": d.esp}
     return out
-
-

@@ -12,7 +12,7 @@ import importlib
 import os
 from typing import Any, Callable
 
-from qar_qiskit.errors import BackendError, JobError
+from qar_qiskit.errors import BackendError
 
 __all__ = ["redact", "get_service", "has_ibm_credentials", "default_service_factory", "TOKEN_ENV",
            "SERVICE_FACTORY_ENV", "CHANNEL"]
