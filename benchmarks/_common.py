@@ -21,7 +21,9 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
+from qar_qiskit.backends.counts import counts_vector, margin_resolvable as resolvable  # noqa: E402,F401
 from qar_qiskit.circuits.market import REGIME_CODES  # noqa: E402  (valid market-register codes)
+from qar_qiskit.jsonsafe import json_safe as finite_json  # noqa: E402  (strict JSON: NaN/inf -> null)
 from qar_qiskit.labels import REGIMES  # noqa: E402
 TRADING_DAYS = 252
 
@@ -180,24 +182,9 @@ def multinomial_tvd_quantile(probabilities, shots: int, q: float = 0.99, samples
     return float(np.quantile(0.5 * np.abs(draws - p).sum(axis=1), q))
 
 
-def resolvable(exact, shots: int) -> bool:
-    r"""Whether the exact top-two margin exceeds 3 standard errors of a share difference.
-
-    The same rule as ``Decision.exact_margin_resolvable``: with :math:`p_1 \ge p_2` the two
-    largest exact probabilities, resolvable iff :math:`p_1 - p_2 > 3\sqrt{(p_1 + p_2 - (p_1 -
-    p_2)^2)/n}`.
-    """
-    top2 = np.sort(np.asarray(exact, dtype=float))[-2:]
-    se = math.sqrt(max(top2[1] + top2[0] - (top2[1] - top2[0]) ** 2, 0.0) / shots)
-    return bool(top2[1] - top2[0] > 3 * se)
-
-
 def quasi_vector(dist: dict, n_bits: int) -> np.ndarray:
     """``{"01011": q, ...}`` (MSB-first bit strings) -> a dense little-endian-index vector."""
-    out = np.zeros(1 << n_bits)
-    for key, v in dist.items():
-        out[int(str(key).replace(" ", ""), 2)] += float(v)
-    return out
+    return counts_vector(dist, n_bits, "quasi", integer=False)
 
 
 def field(obj, name: str):
@@ -225,17 +212,6 @@ def nearest_probability(quasi) -> np.ndarray:
     for i, v in nearest.items():
         out[int(i)] = v
     return out
-
-
-def finite_json(obj):
-    """``obj`` with NaN/inf floats replaced by None (strict JSON)."""
-    if isinstance(obj, dict):
-        return {str(k): finite_json(v) for k, v in obj.items()}
-    if isinstance(obj, (list, tuple)):
-        return [finite_json(v) for v in obj]
-    if isinstance(obj, float) and not math.isfinite(obj):
-        return None
-    return obj
 
 
 def finite_mean(values):

@@ -41,7 +41,6 @@ from __future__ import annotations
 import argparse
 import importlib.util
 import json
-import math
 import subprocess
 import sys
 import time
@@ -52,6 +51,7 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
 from _common import ROOT, fmt, machine_info  # noqa: E402
+from qar_qiskit.jsonsafe import json_safe  # noqa: E402
 
 #: Run order. ``decision`` goes first so that its cold first decision runs in a fresh interpreter
 #: (no Qiskit pass managers or circuits warmed by another section).
@@ -198,7 +198,7 @@ def section_accuracy(out: Path, mode: str):
     mod = load_module(FILES["accuracy"])
     report = mod.measure(**MODES[mode]["accuracy"])
     (out / "accuracy").mkdir(parents=True, exist_ok=True)
-    (out / "accuracy" / "accuracy.json").write_text(json.dumps(_finite(report), indent=1) + "\n")
+    (out / "accuracy" / "accuracy.json").write_text(json.dumps(json_safe(report), indent=1) + "\n")
     compact = {k: v for k, v in report.items() if k != "rows"}
     return compact, mod.markdown(report)
 
@@ -219,7 +219,7 @@ def section_noise(out: Path, mode: str):
     mod = load_module(FILES["noise"])
     report = mod.measure(**MODES[mode]["noise"])
     (out / "noise").mkdir(parents=True, exist_ok=True)
-    (out / "noise" / "noise.json").write_text(json.dumps(_finite(report), indent=1) + "\n")
+    (out / "noise" / "noise.json").write_text(json.dumps(json_safe(report), indent=1) + "\n")
     compact = {k: v for k, v in report.items() if k != "rows"}
     return compact, mod.markdown(report)
 
@@ -379,18 +379,8 @@ def main(argv=None) -> int:
 
 
 def _write(out: Path, report: dict, mds: dict) -> None:
-    (out / "benchmarks.json").write_text(json.dumps(_finite(report), indent=1, default=str) + "\n")
+    (out / "benchmarks.json").write_text(json.dumps(json_safe(report), indent=1, default=str) + "\n")
     (out / "benchmarks.md").write_text(render(report, {Path(k).stem: v for k, v in mds.items()}))
-
-
-def _finite(obj):
-    if isinstance(obj, dict):
-        return {str(k): _finite(v) for k, v in obj.items()}
-    if isinstance(obj, (list, tuple)):
-        return [_finite(v) for v in obj]
-    if isinstance(obj, float) and not math.isfinite(obj):
-        return None
-    return obj
 
 
 if __name__ == "__main__":

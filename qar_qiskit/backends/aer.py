@@ -46,25 +46,20 @@ counts but adds the per-shot memory packing measured above.
 
 from __future__ import annotations
 
-import time
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 from qiskit.transpiler import generate_preset_pass_manager
 from qiskit_aer import AerSimulator
 
-from qar_qiskit.backends.base import (
-    CachingExecutor,
-    ExecutionResult,
-    as_value_matrix,
-    counts_from_pub_result,
-    kept_shots,
-    register_counts,
-)
+from qar_qiskit.backends.base import PreparedCircuit
+from qar_qiskit.backends.counts import counts_from_pub_result, register_counts
+from qar_qiskit.backends.executor import CachingExecutor, RunRequest, Sampled
 from qar_qiskit.backends.binding import AffineBinding
 from qar_qiskit.errors import BackendError, ConfigError
 
-__all__ = ["AerExecutor", "STATEVECTOR_MAX_QUBITS", "DEFAULT_AER_OPTIONS", "MPS_OPTIONS"]
+__all__ = ["AerExecutor", "AerPrepared", "STATEVECTOR_MAX_QUBITS", "DEFAULT_AER_OPTIONS", "MPS_OPTIONS"]
 
 #: Largest circuit simulated with ``statevector`` under ``method="auto"``.
 STATEVECTOR_MAX_QUBITS = 16
@@ -82,6 +77,14 @@ BIND_IN_PYTHON_MAX_ROWS = 1
 AER_MAX_QUBITS = 64
 
 
+@dataclass(eq=False)
+class AerPrepared(PreparedCircuit):
+    """A cached Aer circuit plus its affine binding (:mod:`~qar_qiskit.backends.binding`), built
+    once per cached circuit; ``None`` binds through ``assign_parameters`` instead."""
+
+    affine: AffineBinding | None = None
+
+
 class AerExecutor(CachingExecutor):
     """``aer``: AerSimulator, transpile once per plan, one simulator call per batch.
 
@@ -96,6 +99,7 @@ class AerExecutor(CachingExecutor):
     """
 
     name = "aer"
+    prepared_class = AerPrepared
 
     def __init__(
         self,
@@ -109,12 +113,11 @@ class AerExecutor(CachingExecutor):
         statevector_max_qubits: int = STATEVECTOR_MAX_QUBITS,
         cache=None,
     ):
-        super().__init__(cache=cache, optimization_level=optimization_level, default_shots=shots)
+        super().__init__(cache=cache, optimization_level=optimization_level, default_shots=shots, seed=seed)
         if engine not in ("direct", "sampler"):
             raise ConfigError(f"engine: must be 'direct' or 'sampler', got {engine!r}")
         self.method = method
         self.engine = engine
-        self.seed = seed
         self.statevector_max_qubits = int(statevector_max_qubits)
         self.aer_options = {**DEFAULT_AER_OPTIONS, **(aer_options or {})}
         self.aer_options.pop("method", None)
@@ -166,30 +169,18 @@ class AerExecutor(CachingExecutor):
         return self._pass_manager(optimization_level, method).run(circuit)
 
     # -- run ---------------------------------------------------------------------------------
-    def run(self, circuit, parameter_values=None, shots=None, seed=None, postselect=None) -> list[ExecutionResult]:
-        prepared, prepare_s = self.prepared(circuit)
-        values = as_value_matrix(parameter_values, prepared.num_input_parameters)
-        bound = prepared.bind_matrix(values)
-        shots = int(shots or self.default_shots)
-        if shots < 1:
-            raise BackendError(f"shots: must be >= 1, got {shots}")
-        seed = self.seed if seed is None else seed
+    def _sample(self, request: RunRequest, postselect) -> Sampled:
+        prepared = request.prepared
         method = self.method_for(prepared.isa.num_qubits)
-        t0 = time.perf_counter()
         if self.engine == "sampler":
-            rows = self._run_sampler(prepared.isa, bound, shots, seed, method, postselect)
+            rows = self._run_sampler(prepared.isa, request.bound, request.shots, request.seed, method, postselect)
         else:
-            rows = self._run_direct(prepared.isa, bound, shots, seed, method, prepared.extra.get("affine"), postselect)
-        run_s = time.perf_counter() - t0
-        timing = {"prepare_s": prepare_s, "run_s": run_s, "per_row_s": run_s / len(rows)}
-        meta = {"method": method, "seed": seed, "engine": self.engine}
-        if postselect:
-            meta["postselect"] = {k: sorted(int(c) for c in v) for k, v in postselect.items()}
-        return [ExecutionResult(counts=c, shots=shots, backend=self.name, timing=dict(timing),
-                                metadata={**meta, **kept_shots(c, postselect)}) for c in rows]
+            rows = self._run_direct(prepared.isa, request.bound, request.shots, request.seed, method,
+                                    prepared.affine, postselect)
+        return Sampled(rows, {"method": method, "seed": request.seed, "engine": self.engine})
 
-    def _post_transpile(self, prepared):
-        prepared.extra["affine"] = AffineBinding.of(prepared.isa)  # once per cached circuit
+    def _post_transpile(self, prepared: AerPrepared) -> AerPrepared:
+        prepared.affine = AffineBinding.of(prepared.isa)  # once per cached circuit
         return prepared
 
     def _run_direct(self, isa, bound: np.ndarray, shots: int, seed, method: str,

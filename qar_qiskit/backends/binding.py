@@ -24,7 +24,7 @@ from dataclasses import dataclass
 import numpy as np
 from qiskit.circuit import Parameter, ParameterExpression, ParameterVector, QuantumCircuit
 
-from qar_qiskit.backends.base import is_dynamic
+from qar_qiskit.backends.circuit_info import is_dynamic
 
 __all__ = ["AffineBinding"]
 

@@ -37,12 +37,16 @@ import time
 import warnings
 from typing import Any
 
-from qar_qiskit.backends.base import CachingExecutor, ExecutionResult, PostSelect, as_value_matrix, is_dynamic, kept_shots
+from qar_qiskit.backends.base import ExecutionResult, PostSelect
+from qar_qiskit.backends.circuit_info import is_dynamic
+from qar_qiskit.backends.counts import counts_from_job_result
 from qar_qiskit.backends.compile import (DEFAULT_LAYOUT_TRIALS, DEFAULT_OPTIMIZATION_LEVEL, check_hardware_options,
                                          device_pass_manager, estimate_quantum_seconds, isa_summary)
 from qar_qiskit.backends.ibm_options import QAR_TAG, hardware_options, plan_tag
-from qar_qiskit.backends.ibm_service import (CHANNEL, SERVICE_FACTORY_ENV, TOKEN_ENV, counts_from_job_result,
-                                             get_service, has_ibm_credentials, job_id_of, redact, wait_for_result)
+from qar_qiskit.backends.executor import CachingExecutor, RunRequest, Sampled
+from qar_qiskit.backends.ibm_service import (CHANNEL, SERVICE_FACTORY_ENV, TOKEN_ENV, get_service, has_ibm_credentials,
+                                             redact)
+from qar_qiskit.backends.jobstore import job_id_of, wait_for_result
 from qar_qiskit.errors import BackendError, ConfigError, JobError
 
 __all__ = [
@@ -136,7 +140,7 @@ class IBMExecutor(CachingExecutor):
         cache=None,
         **_ignored: Any,
     ):
-        super().__init__(cache=cache, optimization_level=optimization_level, default_shots=shots)
+        super().__init__(cache=cache, optimization_level=optimization_level, default_shots=shots, seed=seed)
         if mode not in ("job", "batch", "session"):
             raise ConfigError(f"mode: must be 'job', 'batch' or 'session', got {mode!r}")
         if "token" in _ignored:
@@ -151,7 +155,6 @@ class IBMExecutor(CachingExecutor):
         self.dynamical_decoupling = dict(self.hardware.dynamical_decoupling)
         self.sampler_options = dict(sampler_options or {})
         self.layout_trials = int(layout_trials)
-        self.seed = seed
         self.timeout_s = timeout_s
         self.service = get_service(service, service_factory, channel=channel, instance=instance)
         self.backend = self._fetch_backend(backend_name, min_num_qubits)
@@ -262,14 +265,12 @@ class IBMExecutor(CachingExecutor):
                 return float(value)
         return None
 
-    def _pub(self, circuit, parameter_values, shots):
-        prepared, prepare_s = self.prepared(circuit)
-        isa = prepared.isa
+    def _pub(self, request: RunRequest) -> tuple:
+        """The SamplerV2 PUB ``(isa, values, shots)`` of ``request``, after the hardware-option checks."""
+        isa = request.prepared.isa
         check_hardware_options(fractional_gates=self.fractional, twirling=self.twirling,
                                dynamical_decoupling=self.dynamical_decoupling, dynamic=is_dynamic(isa))
-        bound = prepared.bind_matrix(as_value_matrix(parameter_values, prepared.num_input_parameters))
-        pub = (isa, bound, shots) if isa.num_parameters else (isa, None, shots)
-        return pub, isa, bound, prepare_s
+        return (isa, request.bound, request.shots) if isa.num_parameters else (isa, None, request.shots)
 
     def dry_run(self, circuit, parameter_values=None, shots=None, seed=None) -> dict[str, Any]:
         """Compile, bind and validate a job as :meth:`submit` would, and report it; nothing is sent.
@@ -281,11 +282,10 @@ class IBMExecutor(CachingExecutor):
         the estimated QPU time (:func:`~qar_qiskit.backends.compile.estimate_quantum_seconds`),
         the job's ``max_execution_time``, tags and options.
         """
-        shots = int(shots or self.default_shots)
-        pub, isa, bound, prepare_s = self._pub(circuit, parameter_values, shots)
-        seed = self.seed if seed is None else seed
+        request = self.request(circuit, parameter_values, shots, seed)
+        pub, isa, bound, shots = self._pub(request), request.prepared.isa, request.bound, request.shots
         tags = self.job_tags(circuit)
-        options = self.options_dict(shots, seed, tags)
+        options = self.options_dict(shots, request.seed, tags)
         try:
             from qiskit_ibm_runtime.executor_sampler.prepare import prepare
             from qiskit_ibm_runtime.options_models import SamplerOptions
@@ -300,7 +300,7 @@ class IBMExecutor(CachingExecutor):
         return {"backend": self.name, "rows": int(bound.shape[0]), "shots": shots, "tags": tags,
                 "max_execution_time": options["max_execution_time"], "fractional_gates": self.fractional,
                 "layout_trials": self.layout_trials, "optimization_level": self.optimization_level,
-                "isa": summary, "estimate": estimate, "options": options, "prepare_s": prepare_s,
+                "isa": summary, "estimate": estimate, "options": options, "prepare_s": request.prepare_s,
                 "within_max_execution_time": (None if estimate["quantum_seconds"] is None
                                               else estimate["quantum_seconds"] <= options["max_execution_time"])}
 
@@ -310,10 +310,12 @@ class IBMExecutor(CachingExecutor):
         Refused (:class:`~qar_qiskit.errors.ConfigError`) when the estimated QPU time exceeds
         ``max_execution_time``: IBM would cancel the job part-way and bill what it used.
         """
-        shots = int(shots or self.default_shots)
-        pub, isa, bound, prepare_s = self._pub(circuit, parameter_values, shots)
-        seed = self.seed if seed is None else seed
-        tags = self.job_tags(circuit)
+        return self._submit(self.request(circuit, parameter_values, shots, seed))
+
+    def _submit(self, request: RunRequest):
+        pub, isa, bound, shots, seed = (self._pub(request), request.prepared.isa, request.bound, request.shots,
+                                        request.seed)
+        tags = self.job_tags(request.tick_circuit)
         if not self.local:
             need = estimate_quantum_seconds(isa, self.backend.target, shots, int(bound.shape[0]), self.rep_delay_s())
             if (need["quantum_seconds"] or 0.0) > self.hardware.max_execution_time:
@@ -329,7 +331,7 @@ class IBMExecutor(CachingExecutor):
             "rows": int(bound.shape[0]),
             "registers": [r.name for r in isa.cregs],
             "shots": shots,
-            "prepare_s": prepare_s,
+            "prepare_s": request.prepare_s,
             "seed": seed,
             "local": self.local,
             "sampler": self.sampler_kind,
@@ -341,21 +343,21 @@ class IBMExecutor(CachingExecutor):
 
     def results_from_job(self, job, info: dict, timeout_s: float | None = None,
                          postselect: PostSelect | None = None) -> list[ExecutionResult]:
+        """The results of a job :meth:`submit` sent (waits up to ``timeout_s``, else the executor's)."""
+        return self._collect(job, info, timeout_s, postselect).results(
+            shots=info["shots"], backend=self.name, prepare_s=info["prepare_s"], run_s=0.0, postselect=postselect)
+
+    def _collect(self, job, info: dict, timeout_s: float | None, postselect: PostSelect | None) -> Sampled:
         t0 = time.perf_counter()
         result = wait_for_result(job, timeout_s if timeout_s is not None else self.timeout_s)
         wait_s = time.perf_counter() - t0
         rows = counts_from_job_result(result, info["registers"], info["rows"], postselect)
-        job_id = job_id_of(job)
-        timing = {"prepare_s": info["prepare_s"], "run_s": wait_s, "per_row_s": wait_s / max(1, info["rows"])}
         meta = {"sampler": info["sampler"], "local": info["local"], "seed": info["seed"], "mode": self.mode}
-        if postselect:
-            meta["postselect"] = {k: sorted(int(c) for c in v) for k, v in postselect.items()}
-        return [ExecutionResult(counts=c, shots=info["shots"], backend=self.name, timing=dict(timing), job_id=job_id,
-                                metadata={**meta, **kept_shots(c, postselect)}) for c in rows]
+        return Sampled(rows, meta, timing={"run_s": wait_s}, job_id=job_id_of(job))
 
-    def run(self, circuit, parameter_values=None, shots=None, seed=None, postselect=None) -> list[ExecutionResult]:
-        job, info = self.submit(circuit, parameter_values, shots, seed)
-        return self.results_from_job(job, info, postselect=postselect)
+    def _sample(self, request: RunRequest, postselect: PostSelect | None) -> Sampled:
+        job, info = self._submit(request)
+        return self._collect(job, info, None, postselect)
 
     def close(self) -> None:
         if self._mode_obj is not None:

@@ -1,11 +1,7 @@
-"""IBM jobs across processes: a JSON job store plus submit / status / result.
+"""IBM jobs across processes: submit / status / result over the job store.
 
-The store (default ``~/.qar/jobs.json``; ``$QAR_JOB_STORE`` or an argument overrides it) holds
-one record per job: id, backend spec, plan (``plan.model_dump()``), parameter values, shots,
-register names, submit time (UTC ISO-8601), status and, once known, results. Writes are atomic
-(temp file in the same folder + fsync + ``os.replace``) under an advisory file lock, so a crash
-never leaves a half-written store and two processes do not lose each other's records. No token
-is ever written: records contain only what is listed above.
+The store and the job status helpers are :mod:`qar_qiskit.backends.jobstore` (``JobStore`` is
+re-exported here).
 
 Local testing-mode jobs (a fake device behind the service) run inside the submitting process
 and cannot be fetched by id later, so :func:`submit_tick` waits for them and stores their counts;
@@ -24,140 +20,20 @@ parameter values (what ``QAR.prepare_tick(tick)`` returns) and a backend spec ``
 from __future__ import annotations
 
 import contextlib
-import datetime as _dt
-import json
 import os
-import tempfile
-from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import numpy as np
 
 from qar_qiskit.backends.base import ExecutionResult
+from qar_qiskit.backends.jobstore import (FINAL_BAD, FINAL_OK, JOB_STORE_ENV, JobStore, default_store_path,
+                                          find_remote_job, job_status_name, job_usage, now_utc, remote_record,
+                                          result_layout, wait_for_result)
+from qar_qiskit.backends.counts import counts_from_job_result
+from qar_qiskit.backends.ibm_service import get_service, has_ibm_credentials, redact
 from qar_qiskit.errors import BackendError, JobError, StateError
 
 __all__ = ["JobStore", "default_store_path", "submit_tick", "dry_run_tick", "job_status", "job_result", "JOB_STORE_ENV"]
-
-JOB_STORE_ENV = "QAR_JOB_STORE"
-STORE_VERSION = 1
-
-
-def default_store_path() -> Path:
-    env = os.environ.get(JOB_STORE_ENV)
-    return Path(env).expanduser() if env else Path.home() / ".qar" / "jobs.json"
-
-
-class JobStore:
-    """A JSON file of job records with atomic, locked read-modify-write."""
-
-    def __init__(self, path: str | os.PathLike | None = None):
-        self.path = Path(path).expanduser() if path else default_store_path()
-
-    # -- file handling -----------------------------------------------------------------------
-    @contextlib.contextmanager
-    def _locked(self) -> Iterator[None]:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        lock_path = self.path.with_name(self.path.name + ".lock")
-        with open(lock_path, "a+") as fh:
-            try:
-                import fcntl
-
-                fcntl.flock(fh, fcntl.LOCK_EX)
-            except ImportError:  # pragma: no cover - non-POSIX: atomic replace only
-                pass
-            try:
-                yield
-            finally:
-                try:
-                    import fcntl
-
-                    fcntl.flock(fh, fcntl.LOCK_UN)
-                except ImportError:  # pragma: no cover
-                    pass
-
-    def _read(self) -> dict[str, Any]:
-        """The store's content, validated; :class:`StateError` naming the file when damaged."""
-        if not self.path.exists():
-            return {"version": STORE_VERSION, "jobs": {}}
-        where = f"job store {self.path}"
-        try:
-            data = json.loads(self.path.read_bytes().decode("utf-8") or "{}")
-        except json.JSONDecodeError as exc:
-            raise StateError(f"{where} is damaged: {exc.msg} at line {exc.lineno}") from None
-        except UnicodeDecodeError:
-            raise StateError(f"{where} is damaged: not UTF-8 text") from None
-        except RecursionError:
-            raise StateError(f"{where} is damaged: nested too deeply") from None
-        if not isinstance(data, dict) or not isinstance(data.get("jobs", {}), dict):
-            raise StateError(f"{where} is damaged: no 'jobs' mapping")
-        version = data.get("version", 1)
-        if isinstance(version, bool) or not isinstance(version, int):
-            raise StateError(f"{where} is damaged: version must be an integer, got {version!r}")
-        if version > STORE_VERSION:
-            raise StateError(f"{where} has version {version}, newer than {STORE_VERSION}")
-        data.setdefault("jobs", {})
-        for job_id, record in data["jobs"].items():
-            if not isinstance(record, dict):
-                raise StateError(f"{where} is damaged: record {job_id!r} is not a mapping")
-            if not isinstance(record.get("status"), str):
-                raise StateError(f"{where} is damaged: record {job_id!r} has no text 'status'")
-            results = record.get("results")
-            if results is not None and not (isinstance(results, list) and all(
-                    isinstance(r, dict) and isinstance(r.get("counts"), dict) for r in results)):
-                raise StateError(f"{where} is damaged: record {job_id!r} has malformed 'results'")
-        return data
-
-    def _write(self, data: dict[str, Any]) -> None:
-        fd, tmp = tempfile.mkstemp(prefix=f".{self.path.name}.", suffix=".tmp", dir=self.path.parent)
-        try:
-            with os.fdopen(fd, "w") as fh:
-                json.dump(data, fh, indent=1, sort_keys=True)
-                fh.flush()
-                os.fsync(fh.fileno())
-            os.replace(tmp, self.path)
-        except BaseException:
-            with contextlib.suppress(OSError):
-                os.unlink(tmp)
-            raise
-        with contextlib.suppress(OSError):  # make the rename durable
-            dfd = os.open(self.path.parent, os.O_RDONLY)
-            try:
-                os.fsync(dfd)
-            finally:
-                os.close(dfd)
-
-    # -- records -----------------------------------------------------------------------------
-    def add(self, record: dict[str, Any]) -> None:
-        with self._locked():
-            data = self._read()
-            data["jobs"][record["job_id"]] = record
-            self._write(data)
-
-    def update(self, job_id: str, **fields: Any) -> dict[str, Any]:
-        with self._locked():
-            data = self._read()
-            if job_id not in data["jobs"]:
-                raise JobError(self._unknown(job_id, data))
-            data["jobs"][job_id].update(fields)
-            self._write(data)
-            return data["jobs"][job_id]
-
-    def get(self, job_id: str) -> dict[str, Any]:
-        data = self._read()
-        record = data["jobs"].get(job_id)
-        if record is None:
-            raise JobError(self._unknown(job_id, data))
-        return record
-
-    def all(self) -> list[dict[str, Any]]:
-        return list(self._read()["jobs"].values())
-
-    def _unknown(self, job_id: str, data: dict) -> str:
-        return f"unknown job id {job_id!r} (store {self.path} holds {len(data['jobs'])} jobs)"
-
-
-def _now() -> str:
-    return _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")
 
 
 def _plan_dump(tick_circuit: Any) -> Any:
@@ -197,7 +73,7 @@ def submit_tick(
         "shots": info["shots"],
         "registers": info["registers"],
         "rows": info["rows"],
-        "submitted_at": _now(),
+        "submitted_at": now_utc(),
         "status": "QUEUED",
         "local": bool(info["local"]),
         "sampler": info["sampler"],
@@ -211,10 +87,10 @@ def submit_tick(
         # Local testing mode: the job lives in this process only; wait and keep its counts.
         try:
             results = ex.results_from_job(job, info)
-            record.update(status="DONE", results=[r.to_dict() for r in results], finished_at=_now(),
-                          usage_s=_usage(job))
+            record.update(status="DONE", results=[r.to_dict() for r in results], finished_at=now_utc(),
+                          usage_s=job_usage(job))
         except JobError as exc:
-            record.update(status="ERROR", error=str(exc), finished_at=_now())
+            record.update(status="ERROR", error=str(exc), finished_at=now_utc())
     store.add(record)
     return record
 
@@ -247,23 +123,11 @@ def dry_run_tick(tick_circuit: Any, parameter_values: Any, backend: str, *, shot
         ex.close()
 
 
-def _usage(job) -> float | None:
-    """``job.usage()``: QPU seconds billed (0 for local testing mode), None when unavailable."""
-    try:
-        return float(job.usage())
-    except Exception:  # noqa: BLE001 - usage is informative; a failing query must not fail a result
-        return None
-
-
 def _service_for(record: dict[str, Any], service=None, **settings):
-    from qar_qiskit.backends.ibm_service import get_service
-
     return get_service(service, settings.get("service_factory"))
 
 
 def _remote_job(record: dict[str, Any], service=None, **settings):
-    from qar_qiskit.backends.ibm_service import redact
-
     if record.get("local"):
         raise JobError(f"job {record['job_id']} ran in local testing mode and has no stored result")
     svc = _service_for(record, service, **settings)
@@ -276,7 +140,6 @@ def _remote_job(record: dict[str, Any], service=None, **settings):
 def _record(store: JobStore, job_id: str | None, tag: str | None, service=None, **settings) -> dict[str, Any]:
     """The store's record of ``job_id``; else the job found on IBM Quantum by id or by ``tag``,
     added to the store (so the next call is local)."""
-    from qar_qiskit.backends.ibm_service import find_remote_job, has_ibm_credentials, remote_record
 
     if job_id:
         try:
@@ -305,8 +168,6 @@ def job_status(job_id: str | None, *, store: JobStore | str | None = None, servi
 
     A job missing from the store is fetched from IBM Quantum by id, or found by ``tag``.
     """
-    from qar_qiskit.backends.ibm_service import FINAL_BAD, FINAL_OK, job_status_name, redact
-
     store = store if isinstance(store, JobStore) else JobStore(store)
     record = _record(store, job_id, tag, service, **settings)
     job_id = record["job_id"]
@@ -318,7 +179,7 @@ def job_status(job_id: str | None, *, store: JobStore | str | None = None, servi
     except Exception as exc:
         raise JobError(f"job {job_id}: status query failed: {type(exc).__name__}: {redact(exc)}") from None
     if status != record["status"]:
-        record = store.update(job_id, status=status, checked_at=_now())
+        record = store.update(job_id, status=status, checked_at=now_utc())
     return record
 
 
@@ -339,9 +200,6 @@ def job_result(
     its registers, rows and shots then come from the result and its plan from its plan tag.
     The job's QPU usage (``job.usage()``, seconds) is kept in the record as ``usage_s``.
     """
-    from qar_qiskit.backends.ibm_service import (FINAL_BAD, FINAL_OK, counts_from_job_result, job_status_name,
-                                                 result_layout, wait_for_result)
-
     store = store if isinstance(store, JobStore) else JobStore(store)
     record = _record(store, job_id, tag, service, **settings)
     job_id = record["job_id"]
@@ -360,8 +218,6 @@ def job_result(
         store.update(job_id, status=status)
         raise JobError(f"job {job_id} was cancelled")
     if status in FINAL_BAD:
-        from qar_qiskit.backends.ibm_service import redact
-
         message = ""
         with contextlib.suppress(Exception):
             message = redact(job.error_message() or "")
@@ -375,8 +231,8 @@ def job_result(
         registers, n_rows, shots = result_layout(result)
         record = store.update(job_id, registers=registers, rows=n_rows, shots=shots)
     rows = counts_from_job_result(result, record["registers"], int(record["rows"]))
-    results = [ExecutionResult(counts=c, shots=int(record["shots"]), backend=record["backend"], job_id=job_id,
-                               metadata={"sampler": record.get("sampler")}) for c in rows]
-    store.update(job_id, status="DONE", results=[r.to_dict() for r in results], finished_at=_now(),
-                 usage_s=_usage(job))
+    results = ExecutionResult.rows(rows, shots=int(record["shots"]), backend=record["backend"], job_id=job_id,
+                                   metadata={"sampler": record.get("sampler")})
+    store.update(job_id, status="DONE", results=[r.to_dict() for r in results], finished_at=now_utc(),
+                 usage_s=job_usage(job))
     return results

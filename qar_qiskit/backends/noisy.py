@@ -53,23 +53,16 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 from qiskit.circuit import QuantumCircuit
 
 from qar_qiskit.backends.compile import DEFAULT_LAYOUT_TRIALS, device_pass_manager
-from qar_qiskit.backends.base import (
-    CachingExecutor,
-    ExecutionResult,
-    PreparedCircuit,
-    as_value_matrix,
-    kept_shots,
-    postselect_registers,
-    outcome_counts,
-    raw_outcomes,
-)
+from qar_qiskit.backends.base import PreparedCircuit
+from qar_qiskit.backends.counts import outcome_counts, postselect_registers, raw_outcomes
+from qar_qiskit.backends.executor import CachingExecutor, RunRequest, Sampled
 from qar_qiskit.backends.device_sim import DENSITY_MATRIX_MAX_QUBITS, ActiveSet, SubDevice, sub_target
 from qar_qiskit.backends.lightcone import active_qubits, compact_circuit, cone_groups, register_cone, register_qubits
 from qar_qiskit.backends.readout import ClassicalReadout, tensored_readout_inversion
@@ -77,6 +70,7 @@ from qar_qiskit.errors import BackendError, ConfigError
 
 __all__ = [
     "NoisyAerExecutor",
+    "NoisyPrepared",
     "FAKE_DEVICES",
     "fake_device",
     "compact_circuit",
@@ -138,6 +132,24 @@ class _Group:
                 "physical_qubits": list(self.physical)}
 
 
+@dataclass(eq=False)
+class NoisyPrepared(PreparedCircuit):
+    """A cached noisy-device circuit plus its simulations.
+
+    Attributes:
+        active: the ISA circuit's active physical qubits.
+        groups: the simulations per set of jointly sampled registers (``()``: none asked for).
+        compact, registers, readout: the single-simulation view when there is one group: its
+            compacted circuit, its register -> compact qubits map and its classical readout.
+    """
+
+    active: tuple[int, ...] = ()
+    groups: dict[tuple[str, ...], list[_Group]] = field(default_factory=dict)
+    compact: QuantumCircuit | None = None
+    registers: dict[str, list[int]] | None = None
+    readout: ClassicalReadout | None = None
+
+
 def group_seed(seed: int | None, k: int) -> int | None:
     """Seed of simulation group ``k``: the run's seed for group 0, else drawn from
     ``numpy.random.SeedSequence([seed, k])`` (deterministic, independent streams)."""
@@ -169,6 +181,8 @@ class NoisyAerExecutor(CachingExecutor):
         light_cone: simulate register groups on their light cones (default) or the whole circuit.
     """
 
+    prepared_class = NoisyPrepared
+
     def __init__(
         self,
         device: Any = "FakeTorino",
@@ -185,13 +199,12 @@ class NoisyAerExecutor(CachingExecutor):
         light_cone: bool = True,
         cache=None,
     ):
-        super().__init__(cache=cache, optimization_level=optimization_level, default_shots=shots)
+        super().__init__(cache=cache, optimization_level=optimization_level, default_shots=shots, seed=seed)
         if mitigation not in ("m3", "tensored", "none"):
             raise ConfigError(f"mitigation: must be 'm3', 'tensored' or 'none', got {mitigation!r}")
         self.device = fake_device(device) if isinstance(device, str) else device
         self.device_class = type(self.device).__name__
         self.name = f"aer-noisy:{self.device_class}"
-        self.seed = seed
         self.mitigation = mitigation
         self.method = method
         self.cal_shots = int(cal_shots)
@@ -233,19 +246,19 @@ class NoisyAerExecutor(CachingExecutor):
             return "density_matrix"
         return "statevector" if n <= STATEVECTOR_MAX_ACTIVE else "matrix_product_state"
 
-    def _post_transpile(self, prepared: PreparedCircuit) -> PreparedCircuit:
-        active = tuple(active_qubits(prepared.isa))
-        prepared.extra.update(active=active, groups={})
+    def _post_transpile(self, prepared: NoisyPrepared) -> NoisyPrepared:
+        prepared.active = tuple(active_qubits(prepared.isa))
         groups = self.groups(prepared)  # build simulators and calibrate now, not on the first tick
         if len(groups) == 1:  # the whole circuit (or one cone): the single-simulation view
-            prepared.extra.update(compact=groups[0].circuit, registers=groups[0].qubits, readout=groups[0].readout)
+            prepared.compact, prepared.registers, prepared.readout = (groups[0].circuit, groups[0].qubits,
+                                                                      groups[0].readout)
         return prepared
 
-    def groups(self, prepared: PreparedCircuit, joint: tuple[str, ...] = ()) -> list[_Group]:
+    def groups(self, prepared: NoisyPrepared, joint: tuple[str, ...] = ()) -> list[_Group]:
         """The simulations of ``prepared`` with ``joint`` registers in every group (cached)."""
         key = tuple(sorted(joint))
         with self._lock:
-            cached = prepared.extra["groups"].get(key)
+            cached = prepared.groups.get(key)
         if cached is not None:
             return cached
         isa = prepared.isa
@@ -258,7 +271,7 @@ class NoisyAerExecutor(CachingExecutor):
             names = cone_groups(isa, joint=key, max_width=STATEVECTOR_MAX_ACTIVE)
             cones = [register_cone(isa, g) for g in names]
         else:
-            active = list(prepared.extra["active"])
+            active = list(prepared.active)
             whole = compact_circuit(isa, active)
             cones = [_WholeCircuit(tuple(r.name for r in isa.cregs), tuple(active), whole)]
         index = {p.name: j for j, p in enumerate(isa.parameters)}
@@ -281,7 +294,7 @@ class NoisyAerExecutor(CachingExecutor):
                 self.name, len(wide), ", ".join("+".join(g.registers) for g in wide),
                 max(len(g.physical) for g in wide), STATEVECTOR_MAX_ACTIVE)
         with self._lock:
-            prepared.extra["groups"][key] = out
+            prepared.groups[key] = out
         return out
 
     def active_set(self, active: tuple[int, ...]) -> ActiveSet:
@@ -318,17 +331,13 @@ class NoisyAerExecutor(CachingExecutor):
             rows.append({r: counts[r] for r in group.owned})
         return rows, run_s
 
-    def run(self, circuit, parameter_values=None, shots=None, seed=None, postselect=None) -> list[ExecutionResult]:
-        """See :meth:`Executor.run`. With ``postselect``, readout mitigation corrects the kept
-        shots' register counts: an approximation, since the selection itself saw readout errors.
+    def _sample(self, request: RunRequest, postselect) -> Sampled:
+        """The sampling step of :meth:`CachingExecutor.run`. With ``postselect``, readout
+        mitigation corrects the kept shots' register counts: an approximation, since the selection itself saw readout errors.
         With several simulation groups each group keeps its own shots; every register's counts
         are then a uniformly drawn subset (seeded) of its group's kept shots, of the size of the
         smallest group's, so that all registers report the same number of shots."""
-        prepared, prepare_s = self.prepared(circuit)
-        values = as_value_matrix(parameter_values, prepared.num_input_parameters)
-        bound = prepared.bind_matrix(values)
-        shots = int(shots or self.default_shots)
-        seed = self.seed if seed is None else seed
+        prepared, bound, shots, seed = request.prepared, request.bound, request.shots, request.seed
         groups = self.groups(prepared, postselect_registers(postselect))
         n = bound.shape[0]
         rows: list[dict] = [{} for _ in range(n)]
@@ -354,7 +363,6 @@ class NoisyAerExecutor(CachingExecutor):
                 mit.update(g.entry.mitigate({r: row[r] for r in g.owned}, g.qubits))
             mitigated.append({r: mit[r] for r in row})
         mit_s = time.perf_counter() - t1
-        timing = {"prepare_s": prepare_s, "run_s": run_s, "per_row_s": run_s / n, "mitigation_s": mit_s}
         widest = max(groups, key=lambda g: len(g.physical))
         methods = {g.entry.mitigation for g in groups}
         meta = {
@@ -370,13 +378,7 @@ class NoisyAerExecutor(CachingExecutor):
         notes = sorted({g.entry.mitigation_note for g in groups if g.entry.mitigation_note})
         if notes:
             meta["mitigation_note"] = "; ".join(notes)
-        if postselect:
-            meta["postselect"] = {k: sorted(int(c) for c in v) for k, v in postselect.items()}
-        return [
-            ExecutionResult(counts=c, shots=shots, backend=self.name, timing=dict(timing), mitigated=m,
-                            metadata={**meta, **kept_shots(c, postselect)})
-            for c, m in zip(rows, mitigated)
-        ]
+        return Sampled(rows, meta, mitigated, {"run_s": run_s, "mitigation_s": mit_s})
 
 
 @dataclass(frozen=True, eq=False)

@@ -21,7 +21,8 @@ from typing import Mapping
 import numpy as np
 from qiskit.circuit import QuantumCircuit
 
-from qar_qiskit.backends.base import CONTROL_FLOW_OPS
+from qar_qiskit.backends.circuit_info import CONTROL_FLOW_OPS
+from qar_qiskit.backends.counts import counts_vector
 from qar_qiskit.errors import BackendError
 
 __all__ = ["terminal_measurements", "ClassicalReadout", "tensored_readout_inversion"]
@@ -116,9 +117,7 @@ def tensored_readout_inversion(counts: dict[str, int], errors: list[float]) -> d
     shots = sum(counts.values())
     if shots == 0:
         return {}
-    probs = np.zeros(2**n)
-    for key, c in counts.items():
-        probs[int(key, 2)] += c / shots
+    probs = counts_vector(counts, n, "readout") / shots
     # axis k of the reshaped tensor is bit (n-1-k) (C order, most significant first)
     tensor = probs.reshape((2,) * n)
     for j, p in enumerate(errors):

@@ -47,6 +47,7 @@ from qar_qiskit.backtest import metrics as M
 from qar_qiskit.backtest.metrics import DEFAULT_COST_BPS
 from qar_qiskit.data.loader import PriceData, _as_date
 from qar_qiskit.errors import InputError
+from qar_qiskit.jsonsafe import json_safe
 from qar_qiskit.labels import REGIMES
 
 
@@ -391,7 +392,7 @@ def run_backtest(
         source=data.source, backend=backend_name, shots=shots, seed=seed,
         dates=data.dates[days], outcome_dates=data.dates[days + 1], close=close[days],
         return_next=ret_next, positions=pos_map, regimes=regimes, rows=rows,
-        metrics=_finite_json(metrics), notes=notes, cost_bps=float(cost_bps),
+        metrics=json_safe(metrics), notes=notes, cost_bps=float(cost_bps),
         baseline_runs=baseline_runs,
     )
     if out_dir is not None:
@@ -399,16 +400,3 @@ def run_backtest(
 
         result.files = write_report(result, Path(out_dir))
     return result
-
-
-def _finite_json(obj):
-    """Replace NaN/inf by None so that metrics.json is strict JSON."""
-    if isinstance(obj, dict):
-        return {k: _finite_json(v) for k, v in obj.items()}
-    if isinstance(obj, (list, tuple)):
-        return [_finite_json(v) for v in obj]
-    if isinstance(obj, (float, np.floating)):
-        return float(obj) if math.isfinite(obj) else None
-    if isinstance(obj, np.integer):
-        return int(obj)
-    return obj

@@ -12,27 +12,12 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from qar_qiskit.backends.counts import counts_to_distribution
 from qar_qiskit.circuits.market import REGIME_CODES as _REGIME_CODES
 from qar_qiskit.errors import BackendError
 from qar_qiskit.plan.allocation import COMPONENTS, AllocationPlan
 
 __all__ = ["Readout", "read_counts", "counts_to_distribution"]
-
-
-def counts_to_distribution(counts: dict[str, int], n_bits: int, name: str = "counts") -> tuple[np.ndarray, int]:
-    """Counts (MSB-first bitstrings, spaces ignored) -> (empirical distribution, shots)."""
-    dist = np.zeros(1 << n_bits)
-    for key, c in counts.items():
-        bits = str(key).replace(" ", "")
-        if len(bits) != n_bits or set(bits) - {"0", "1"}:
-            raise BackendError(f"{name}: bitstring {key!r} does not fit a {n_bits}-bit register")
-        if not (isinstance(c, (int, np.integer)) and c >= 0):
-            raise BackendError(f"{name}: count for {key!r} must be a non-negative integer, got {c!r}")
-        dist[int(bits, 2)] += int(c)
-    shots = int(dist.sum())
-    if shots <= 0:
-        raise BackendError(f"{name}: no shots")
-    return dist / shots, shots
 
 
 @dataclass(frozen=True, eq=False)

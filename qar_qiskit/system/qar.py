@@ -23,6 +23,7 @@ from pathlib import Path
 
 import numpy as np
 
+from qar_qiskit.backends.counts import counts_vector, margin_resolvable
 from qar_qiskit.classical.decision import (
     decision_distribution,
     decision_table,
@@ -104,10 +105,7 @@ def _retrying(fn, retries: int, backoff_s: float):
 
 def _mitigated_distribution(quasi: dict[str, float], size: int) -> np.ndarray:
     """Readout-mitigated quasi-probabilities of a register -> a distribution (negatives clipped)."""
-    dist = np.zeros(size)
-    for key, value in quasi.items():
-        dist[int(str(key).replace(" ", ""), 2)] += float(value)
-    dist = np.clip(dist, 0.0, None)
+    dist = np.clip(counts_vector(quasi, size.bit_length() - 1, "decision", integer=False), 0.0, None)
     total = dist.sum()
     if not np.isfinite(total) or total <= 0:
         raise BackendError("decision: mitigated distribution has no positive mass")
@@ -404,10 +402,8 @@ class QAR:
         pos_table = decision_positions(protection) * assess.scale
         order_rows = self.risk.orders(float(pos_table[d]), assess.flags)
         # Exact top-two margin against 3 standard errors of a difference of multinomial shares.
-        top2 = np.sort(exact)[-2:]
         if shots:
-            se = math.sqrt(max(top2[1] + top2[0] - (top2[1] - top2[0]) ** 2, 0.0) / shots)
-            resolvable = bool(top2[1] - top2[0] > 3 * se)
+            resolvable = margin_resolvable(exact, shots)
             k = int(round(dist[d] * shots))
             ci = wilson_interval(k, shots)
         else:

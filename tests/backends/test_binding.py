@@ -32,7 +32,7 @@ def test_tick_circuit_angles_match_assign_parameters(regime):
     plan = plan_for_regime(load_config(), regime)
     ex = AerExecutor()
     prepared, _ = ex.prepared(compose_tick_circuit(plan))
-    affine = prepared.extra["affine"]
+    affine = prepared.affine
     assert affine is not None and affine.template.num_parameters == affine.matrix.shape[0]
     rng = np.random.default_rng(1)
     for _ in range(3):
@@ -92,6 +92,6 @@ def test_executor_counts_equal_with_and_without_affine_binding():
     rng = np.random.default_rng(3)
     values = rng.uniform(-1, 1, (1, len(tc.parameters)))
     fast = ex.run(tc, values, seed=11)[0].counts
-    prepared.extra["affine"] = None  # the assign_parameters path
+    prepared.affine = None  # the assign_parameters path
     slow = ex.run(tc, values, seed=11)[0].counts
     assert fast == slow

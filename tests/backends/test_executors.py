@@ -230,7 +230,7 @@ def test_noisy_readout_errors_apply_to_ones():
     res = ex.run(tick, np.full((1, 4), np.pi), shots=shots)[0]
     prepared = ex.prepared(tick)[0]
     entry = ex.active_set(tuple(res.metadata["active_qubits"]))
-    for bit, compact_qubit in enumerate(prepared.extra["registers"]["market"]):
+    for bit, compact_qubit in enumerate(prepared.registers["market"]):
         p = entry.readout_errors[compact_qubit]
         zeros = sum(n for key, n in res.counts["market"].items() if key[::-1][bit] == "0")
         sigma = np.sqrt(shots * p * (1 - p))
@@ -290,7 +290,7 @@ def test_noisy_warns_before_mps_trajectories_of_a_wide_circuit(caplog):
     ex = make_executor("aer-noisy:FakeTorino", seed=1, mitigation="none", optimization_level=1)
     with caplog.at_level(logging.WARNING, logger="qar_qiskit.backends.noisy"):
         prepared = ex.prepared(wide)[0]
-    (group,) = prepared.extra["groups"][()]
+    (group,) = prepared.groups[()]
     assert len(group.physical) >= n and group.entry.method == "matrix_product_state"
     assert any("--config noisy-small" in r.getMessage() and "MPS" in r.getMessage() for r in caplog.records)
     caplog.clear()

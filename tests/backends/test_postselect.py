@@ -7,7 +7,7 @@ import pytest
 from qiskit.circuit import ClassicalRegister, Parameter, QuantumCircuit, QuantumRegister
 
 from qar_qiskit.backends import make_executor
-from qar_qiskit.backends.base import counts_from_codes
+from qar_qiskit.backends.counts import counts_from_codes
 from qar_qiskit.errors import BackendError
 from qar_qiskit.plan.allocation import AllocationPlan
 from tests.backends.conftest import SmallTick

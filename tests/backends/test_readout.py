@@ -96,8 +96,8 @@ def test_shot_branching_with_classical_readout_matches_density_matrix():
     res = ex.run(tick, values, shots=shots)[0]
     assert res.metadata["readout"] == "classical" and res.metadata["shot_branching"] is True
     prepared = ex.prepared(tick)[0]
-    entry = ex.active_set(prepared.extra["active"])
-    compact = prepared.extra["compact"]
+    entry = ex.active_set(prepared.active)
+    compact = prepared.compact
     bound = compact.assign_parameters(dict(zip(compact.parameters, prepared.bind_matrix(values)[0])))
     dm = AerSimulator(method="density_matrix", noise_model=NoiseModel.from_backend(entry.sub))
     ref = dm.run(bound, shots=shots, seed_simulator=5).result().get_counts()

@@ -7,7 +7,7 @@ from qiskit import ClassicalRegister, QuantumCircuit, QuantumRegister
 from qiskit.result import marginal_distribution
 from qiskit_aer import AerSimulator
 
-from qar_qiskit.backends.base import register_counts
+from qar_qiskit.backends.counts import register_counts
 
 
 def _reference(result, circuit):
