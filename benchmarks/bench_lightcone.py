@@ -4,7 +4,7 @@
    ``optimization_level=3`` with the noisy executor's pass manager (16 layout trials from
    ``seed_transpiler=11`` kept by the decision cone's ESP):
    every measured register's backward light cone (qubits, two-qubit gates, depth, ESP) and the
-   whole circuit's (``qar_qiskit.backends.lightcone.plan_stats``).
+   whole circuit's (``qar_qiskit.backends.cone_report.plan_stats``).
 2. ``--timing`` (off with ``--quick``): a warm noisy tick with light-cone simulation vs the
    whole circuit as one simulation vs qiskit-ibm-runtime local mode (``Sampler(mode=Fake*())``)
    on the same ISA circuit and parameter values. Local mode (and the whole-circuit simulation)
@@ -27,7 +27,7 @@ sys.path.insert(0, str(HERE))
 
 from _common import ROOT, machine_info  # noqa: E402
 
-from qar_qiskit.backends.lightcone import plan_stats, stats_table  # noqa: E402
+from qar_qiskit.backends.cone_report import plan_stats, stats_table  # noqa: E402
 from qar_qiskit.config import load_config  # noqa: E402
 
 DEVICES = ("FakeFez", "FakeTorino", "FakeBrisbane")

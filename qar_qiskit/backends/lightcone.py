@@ -54,8 +54,6 @@ __all__ = [
     "cone_stats",
     "circuit_stats",
     "esp",
-    "plan_stats",
-    "stats_table",
 ]
 
 _SKIP_ON_IDLE = {"barrier", "delay"}
@@ -313,62 +311,3 @@ def circuit_stats(isa: QuantumCircuit, target=None, *, method: str = "causal",
     physical = tuple((ins.operation.name, tuple(isa.find_bit(q).index for q in ins.qubits)) for ins in isa.data)
     out["*"] = _stats(("*",), isa, physical, active_qubits(isa), target)
     return out
-
-
-# --------------------------------------------------------------------------------------------
-# per plan of a config (``qar circuits stats``, the benchmark)
-
-
-def plan_stats(config, backend: str, *, regime: str | None = None, optimization_level: int = 3,
-               method: str = "causal") -> list[dict]:
-    """Cone statistics of every regime's plan (or one regime's) transpiled for ``backend``.
-
-    Args:
-        config: a :class:`~qar_qiskit.config.QARConfig`.
-        backend: an executor spec with a device target (``aer-noisy:FakeFez``, ``ibm:ibm_fez``);
-            the ISA circuit is the one that executor would run (its pass manager and seed).
-        regime: one regime, or ``None`` for all four.
-        optimization_level: the preset pass manager's level.
-        method: ``"causal"`` or ``"commutation"`` (see :func:`register_cone`).
-
-    Returns:
-        One JSON-ready row per plan: backend, regime, plan sizes, ``registers`` (name ->
-        :meth:`ConeStats.as_dict`) and ``circuit`` (the whole circuit's).
-
-    Raises:
-        BackendError: a backend without a device target (``aer``, ``exact``).
-        ConfigError: an unknown regime.
-    """
-    from qar_qiskit.backends import make_executor
-    from qar_qiskit.circuits.composer import compose_tick_circuit
-    from qar_qiskit.plan.planner import all_plans, plan_for_regime
-
-    executor = make_executor(backend, optimization_level=optimization_level)
-    target = None if executor.is_exact else executor.device_target()
-    if target is None:
-        raise BackendError(f"backend: {backend!r} has no device target to take error rates from; "
-                           "use aer-noisy:<FakeDevice> or ibm:<name>")
-    plans = {regime: plan_for_regime(config, regime)} if regime else all_plans(config)
-    rows = []
-    for name, plan in plans.items():
-        isa = executor.transpile_uncached(compose_tick_circuit(plan), optimization_level)
-        stats = circuit_stats(isa, target, method=method)
-        whole = stats.pop("*")
-        rows.append({"backend": executor.name, "regime": name, "optimization_level": optimization_level,
-                     "cone": method, "plan": plan.sizes(), "plan_qubits": plan.total,
-                     "registers": {k: v.as_dict() for k, v in stats.items()}, "circuit": whole.as_dict()})
-    return rows
-
-
-def stats_table(rows: list[dict]) -> str:
-    """The rows of :func:`plan_stats` as a readable text table."""
-    lines = []
-    for row in rows:
-        sizes = ", ".join(f"{k} {v}" for k, v in row["plan"].items() if v)
-        lines.append(f"{row['backend']}  plan {row['regime']} ({row['plan_qubits']} qubits: {sizes}), "
-                     f"optimization level {row['optimization_level']}, {row['cone']} light cones")
-        lines.append(f"  {'register':<10}{'qubits':>7}{'2q gates':>10}{'depth':>7}{'ESP':>8}")
-        for name, s in [*row["registers"].items(), ("circuit", row["circuit"])]:
-            lines.append(f"  {name:<10}{s['qubits']:>7}{s['two_qubit_gates']:>10}{s['depth']:>7}{s['esp']:>8.3f}")
-        lines.append("")
-    return "\n".join(lines).rstrip() + "\n"

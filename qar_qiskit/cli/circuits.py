@@ -91,7 +91,7 @@ def stats_cmd(
     and ESP (product of 1 - error over its gates and measurements, from the device target)."""
     import json
 
-    from qar_qiskit.backends.lightcone import plan_stats, stats_table
+    from qar_qiskit.backends.cone_report import plan_stats, stats_table
     from qar_qiskit.config import load_config
 
     config = load_config((ctx.obj or {}).get("config_path"))

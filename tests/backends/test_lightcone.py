@@ -14,7 +14,7 @@ import pytest
 from qiskit.circuit import ClassicalRegister, Parameter, QuantumCircuit, QuantumRegister
 from scipy.stats import chi2_contingency
 
-from qar_qiskit.backends import lightcone
+from qar_qiskit.backends import cone_report, lightcone
 from qar_qiskit.backends.lightcone import circuit_stats, cone_groups, cone_stats, register_cone
 from qar_qiskit.backends.noisy import NoisyAerExecutor, _SubDevice, fake_device, sub_target
 from qar_qiskit.circuits.composer import compose_tick_circuit
@@ -300,7 +300,7 @@ DECISION_CONE_MIN_ESP = 0.6
 def test_default_plans_decision_cone_stays_within_bound():
     from qar_qiskit.config import load_config
 
-    rows = lightcone.plan_stats(load_config(None), "aer-noisy:FakeFez", optimization_level=3)
+    rows = cone_report.plan_stats(load_config(None), "aer-noisy:FakeFez", optimization_level=3)
     assert {r["regime"] for r in rows} == {"stable", "trending", "volatile", "crisis"}
     for row in rows:
         d = row["registers"]["decision"]
