@@ -133,6 +133,14 @@ def _build(plan: AllocationPlan) -> TickCircuit:
         "decision": (decision_circuit(), [*dec, mem[0], mem[1], lmsr_top, anc, hedge_top]),
         "feedback": (feedback_circuit(), [dec[2], dec[3], dec[4], mk[M1], mk[M2]]),
     }
+    # The decision reads the read qubits themselves, not copies of them. A copy (CX read -> copy
+    # after the head, the decision on the copy, the tail on the original) takes the decision
+    # block out of the tails' noisy light cones (widest noisy simulation 18 -> 16 qubits, the
+    # trending tick 3.9x faster side by side), but its CX and qubit join the decision's cone:
+    # 12-13 -> 15-16 qubits, decision-cone ESP 0.599-0.659 instead of 0.661-0.692 on FakeFez
+    # (16 layout trials, four plans; 2026-12-03, benchmarks/bench_copies.py, docs/model.md).
+    # Not kept: the hardware ESP is the goal, and the decision's own 12-qubit cone alone already
+    # takes 42 s per 1024 noisy shots on this machine.
     # Each fragment the decision reads is split where its read qubit is set (stages.py): the
     # heads, then the reads, then the tails, which use the read qubits only as controls.
     reads = {"market": [M1, M2], "lmsr": [plan.lmsr - 1], "prospect": [plan.prospect - 1],
