@@ -10,7 +10,7 @@ optimization level, readout mitigation, post-selection). It is built once by
    the settings stored with a saved state instead of the config when a state is loaded;
 2. a backend profile (its ``name``, ``shots``, ``mitigation``, and ``seed``,
    ``optimization_level``, ``transpile_seed`` when the profile sets them);
-3. explicit flags (``--backend``, ``--shots``, ``--seed``).
+3. explicit flags (``--backend``, ``--shots``, ``--seed``, ``--optimization-level``).
 
 Executors are built from it (:func:`qar_qiskit.backends.registry.build_executor`), the
 decision reads its shots and seed from it, it is saved with the state and written into every
@@ -91,14 +91,14 @@ def _from_config(config: QARConfig) -> dict[str, Any]:
 
 
 def resolve_settings(config: QARConfig, *, profile: Any = None, backend: str | None = None,
-                     shots: int | None = None, seed: int | None = None,
+                     shots: int | None = None, seed: int | None = None, optimization_level: int | None = None,
                      stored: RunSettings | None = None) -> RunSettings:
     """Resolve the run's settings once: config (or ``stored``) < profile < flags.
 
     Args:
         config: the validated config.
         profile: a loaded :class:`~qar_qiskit.backends.registry.BackendProfile` (or None).
-        backend, shots, seed: explicit flags (None: not given).
+        backend, shots, seed, optimization_level: explicit flags (None: not given).
         stored: settings saved with a state; they replace the config's values.
 
     Raises:
@@ -113,5 +113,6 @@ def resolve_settings(config: QARConfig, *, profile: Any = None, backend: str | N
         for name in ("seed", "optimization_level", "transpile_seed"):
             if getattr(profile, name, None) is not None:
                 values[name] = getattr(profile, name)
-    values.update({k: v for k, v in (("backend", backend), ("shots", shots), ("seed", seed)) if v is not None})
+    flags = {"backend": backend, "shots": shots, "seed": seed, "optimization_level": optimization_level}
+    values.update({k: v for k, v in flags.items() if v is not None})
     return RunSettings.from_dict(values)
