@@ -80,7 +80,7 @@ def test_decide_and_prepare_tick_share_the_prepare_stage(uptrend_returns):
     _, values, context = qar.prepare_tick(tick(), returns_history=uptrend_returns)
     prepared = qar.prepare(tick(), returns_history=uptrend_returns)
     d = qar.decide(tick(), returns_history=uptrend_returns)
-    assert context["exact_decision_distribution"] == d.distribution.exact == prepared.exact.tolist()
+    assert context["exact_decision_distribution"] == d.distribution["exact"] == prepared.exact.tolist()
     assert np.array_equal(values[0], prepared.tick_circuit().parameter_values(prepared.inputs))
     # the exact decision is the argmax of P(d) with d = A + 4 S + 16 K
     k = int(np.argmax(prepared.exact))
