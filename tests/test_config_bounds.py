@@ -15,7 +15,7 @@ import re
 
 import pytest
 
-from qar_qiskit.config import QARConfig, parse_config
+from qar_qiskit.config import MAX_SEED, MAX_SHOTS, QARConfig, parse_config
 from qar_qiskit.errors import ConfigError, StateError
 from qar_qiskit.system.persistence import _checksum
 from qar_qiskit.system.qar import QAR
@@ -123,10 +123,12 @@ def test_submit_shots_is_bounded(tmp_path):
 
 
 def test_qar_keyword_overrides_are_bounded():
-    for kwargs, name in (({"shots": 10**20}, "backend.shots"), ({"seed": 2**63}, "backend.seed")):
+    # the flags go into the run settings (qar_qiskit.settings), bounded like the config's backend section
+    for kwargs, names in (({"shots": 10**20}, ("settings: shots", str(MAX_SHOTS))),
+                          ({"seed": 2**63}, ("settings: seed", str(MAX_SEED)))):
         with pytest.raises(ConfigError) as info:
             QAR(backend="exact", **kwargs)
-        assert_names(info.value, name)
+        assert_names(info.value, *names)
 
 
 def test_expert_register_width_is_bounded_across_fields():

@@ -108,6 +108,8 @@ class IBMExecutor(CachingExecutor):
         dynamical_decoupling: passed to ``SamplerOptions.dynamical_decoupling``.
         fractional_gates: ``"auto"`` (default: load the device with ``use_fractional_gates=True``
             when it has them and gate twirling is off), ``True`` (required) or ``False``.
+        transpile_seed: ``seed_transpiler`` of the layout trials (``RunSettings.transpile_seed``;
+            None: the base ``seed``, or 11 without one).
         layout_trials / optimization_level: see :mod:`qar_qiskit.backends.compile` (measured
             defaults 8 and 3).
         max_execution_time: QPU seconds after which IBM cancels a job (1..10800; default 300),
@@ -130,6 +132,7 @@ class IBMExecutor(CachingExecutor):
         sampler_options: dict | None = None,
         shots: int = 1024,
         seed: int | None = None,
+        transpile_seed: int | None = None,
         optimization_level: int = DEFAULT_OPTIMIZATION_LEVEL,
         layout_trials: int = DEFAULT_LAYOUT_TRIALS,
         fractional_gates: bool | str = "auto",
@@ -155,6 +158,8 @@ class IBMExecutor(CachingExecutor):
         self.dynamical_decoupling = dict(self.hardware.dynamical_decoupling)
         self.sampler_options = dict(sampler_options or {})
         self.layout_trials = int(layout_trials)
+        # the settings' transpile seed; without one, the base seed as before (11 when neither)
+        self.transpile_seed = int(transpile_seed if transpile_seed is not None else 11 if seed is None else seed)
         self.timeout_s = timeout_s
         self.service = get_service(service, service_factory, channel=channel, instance=instance)
         self.backend = self._fetch_backend(backend_name, min_num_qubits)
@@ -212,7 +217,7 @@ class IBMExecutor(CachingExecutor):
 
     def _pass_manager(self, optimization_level: int):
         return device_pass_manager(self.backend, optimization_level=optimization_level,
-                                   seed_transpiler=11 if self.seed is None else int(self.seed),
+                                   seed_transpiler=self.transpile_seed,
                                    layout_trials=self.layout_trials)
 
     # -- sampler -----------------------------------------------------------------------------

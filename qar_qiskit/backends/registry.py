@@ -22,8 +22,9 @@ from qar_qiskit.backends.base import ExactBackend, Executor
 from qar_qiskit.config import MAX_SEED, MAX_SHOTS, MAX_TIMEOUT_S
 from qar_qiskit.errors import BackendError, ConfigError, QARError
 from qar_qiskit.resources import PROFILE_DIR, resolve
+from qar_qiskit.settings import RunSettings
 
-__all__ = ["make_executor", "make_executor_from_profile", "load_profile", "BackendProfile",
+__all__ = ["make_executor", "make_executor_from_profile", "build_executor", "load_profile", "BackendProfile",
            "list_backends", "VALID_SPECS", "profile_dirs"]
 
 VALID_SPECS = ("exact", "aer", "aer-noisy:<FakeName>", "ibm:<backend name>", "ibm:least-busy")
@@ -39,6 +40,7 @@ class BackendProfile(BaseModel):
     shots: int = Field(1024, ge=1, le=MAX_SHOTS)  # bounds of config.py's backend section
     seed: int | None = Field(None, ge=0, le=MAX_SEED)
     optimization_level: int | None = Field(None, ge=0, le=3)  # None: the executor's default
+    transpile_seed: int | None = Field(None, ge=0, le=MAX_SEED)  # None: settings.DEFAULT_TRANSPILE_SEED
     aer: dict[str, Any] = Field(default_factory=dict)
     method: str = "auto"
     engine: str = "direct"
@@ -56,21 +58,48 @@ class BackendProfile(BaseModel):
 
     def settings(self) -> dict[str, Any]:
         """Keyword settings for :func:`make_executor` (only the ones the spec's kind uses)."""
+        common = {"shots": self.shots, "seed": self.seed, "optimization_level": self.optimization_level,
+                  "transpile_seed": self.transpile_seed, "mitigation": self.mitigation}
+        return {**_for_kind(self.name, common), **self.options()}
+
+    def options(self) -> dict[str, Any]:
+        """The backend-specific options of the spec's kind (not the :class:`RunSettings` fields)."""
         kind = self.name.split(":", 1)[0]
-        common = {"shots": self.shots, "seed": self.seed}
-        if self.optimization_level is not None:
-            common["optimization_level"] = self.optimization_level
         if kind == "aer":
-            return {**common, "aer_options": self.aer, "method": self.method, "engine": self.engine}
+            return {"aer_options": self.aer, "method": self.method, "engine": self.engine}
         if kind == "aer-noisy":
-            return {**common, "aer_options": self.aer, "method": self.method, "mitigation": self.mitigation,
-                    "cal_shots": self.cal_shots}
+            return {"aer_options": self.aer, "method": self.method, "cal_shots": self.cal_shots}
         if kind == "ibm":
-            return {**common, "mode": self.mode, "instance": self.instance, "twirling": self.twirling,
+            return {"mode": self.mode, "instance": self.instance, "twirling": self.twirling,
                     "dynamical_decoupling": self.dynamical_decoupling, "timeout_s": self.timeout_s,
                     "layout_trials": self.layout_trials, "fractional_gates": self.fractional_gates,
                     "max_execution_time": self.max_execution_time, "job_tags": self.job_tags}
         return {}
+
+
+def _for_kind(spec: str, values: dict[str, Any]) -> dict[str, Any]:
+    """The run settings an executor of ``spec``'s kind takes: none for ``exact``; shots, seed and
+    optimization level for all others; ``transpile_seed`` for noisy and IBM (Aer's layout is
+    trivial); ``mitigation`` for noisy only."""
+    kind = spec.split(":", 1)[0]
+    if kind == "exact":
+        return {}
+    keep = {"shots", "seed", "optimization_level"}
+    keep |= {"transpile_seed"} if kind in ("aer-noisy", "ibm") else set()
+    keep |= {"mitigation"} if kind == "aer-noisy" else set()
+    return {k: v for k, v in values.items() if k in keep}
+
+
+def executor_settings(settings: RunSettings) -> dict[str, Any]:
+    """:func:`make_executor` keywords of a :class:`RunSettings` (only those its kind takes)."""
+    return _for_kind(settings.backend, settings.model_dump())
+
+
+def build_executor(settings: RunSettings, profile: BackendProfile | None = None, **extra: Any) -> Executor:
+    """The executor of a run: ``settings`` (shots, seeds, level, mitigation) over the profile's
+    backend-specific options (Aer options, IBM mode, ...); ``extra`` (``service=``, ``cache=``) last."""
+    options = profile.options() if profile is not None else {}
+    return make_executor(settings.backend, **{**options, **executor_settings(settings), **extra})
 
 
 def profile_dirs() -> list[Path]:

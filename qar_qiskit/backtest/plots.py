@@ -11,7 +11,7 @@ from qar_qiskit.backtest import metrics as M
 from qar_qiskit.labels import ACTIONS
 
 if TYPE_CHECKING:  # pragma: no cover
-    from qar_qiskit.backtest.runner import BacktestResult
+    from qar_qiskit.backtest.result import BacktestResult
 
 REGIME_COLORS = {"stable": "#4daf4a", "trending": "#377eb8", "volatile": "#ff7f00",
                  "crisis": "#e41a1c"}

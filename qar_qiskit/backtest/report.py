@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING
 from qar_qiskit.backtest import plots
 
 if TYPE_CHECKING:  # pragma: no cover
-    from qar_qiskit.backtest.runner import BacktestResult
+    from qar_qiskit.backtest.result import BacktestResult
 
 REPORT_FILES = ("metrics.json", "decisions.csv", "equity.png", "drawdown.png",
                 "decision_mix.png", "report.md")
@@ -97,6 +97,8 @@ def render_markdown(result: "BacktestResult") -> str:
         + (f", {run['shots']} shots" if run.get("shots") and run["backend"] != "exact" else "")
         + (f", seed {run['seed']}" if run.get("seed") is not None else "") + ".",
         "",
+        *([f"Run settings: {', '.join(f'{k} `{v}`' for k, v in run['settings'].items())}.", ""]
+          if run.get("settings") else []),
         "Position p_t is held from the close of day t to the close of day t+1; daily P&L "
         f"p_t · r_{{t+1}} - c · |p_t - p_{{t-1}}| with c = {run['cost_bps']:g} bp per unit of "
         "position traded; rf = 0; 252 trading days a year. PSR: probabilistic Sharpe ratio "

@@ -32,11 +32,9 @@ decision on this tick's inputs, which is what agreement is measured against) and
 from __future__ import annotations
 
 import datetime as _dt
-import inspect
 import math
 import sys
 import time
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Optional, Union
 
@@ -45,63 +43,14 @@ import numpy as np
 from qar_qiskit.analysis.features import feature_table
 from qar_qiskit.backtest import metrics as M
 from qar_qiskit.backtest.metrics import DEFAULT_COST_BPS
+from qar_qiskit.backtest.report import write_report
+from qar_qiskit.backtest.result import BacktestResult, DecisionMaker
 from qar_qiskit.data.loader import PriceData, _as_date
 from qar_qiskit.errors import InputError
 from qar_qiskit.jsonsafe import json_safe
 from qar_qiskit.labels import REGIMES
 
-
-
-@dataclass
-class BacktestResult:
-    """Everything one backtest produced.
-
-    Attributes:
-        source: the data set name or CSV path.
-        backend: the backend the QAR ran on (per-day backends are in ``rows``).
-        shots, seed: as requested (None = from the config).
-        dates: the decision days (``datetime64[D]``); day t's P&L is realised at t+1.
-        outcome_dates: the day after each decision day (when its P&L is realised).
-        close: close of each decision day.
-        return_next: ``r_{t+1}`` for each decision day.
-        positions: strategy name -> positions (``strategy``, ``buy_and_hold``, and with the
-            independent baselines ``exact_twin`` and ``expert_<name>``).
-        regimes: the dominant regime of each day.
-        rows: one dict per day (the rows of ``decisions.csv``).
-        metrics: the content of ``metrics.json``.
-        files: report file name -> path (empty when no ``out_dir``).
-        notes: remarks (warm-up skipped, data notes, missing baselines).
-        cost_bps: transaction cost per unit traded (basis points).
-        baseline_runs: the independent ``exact_twin`` and ``expert_<name>`` runs.
-    """
-
-    source: str
-    backend: str
-    shots: Optional[int]
-    seed: Optional[int]
-    dates: np.ndarray
-    outcome_dates: np.ndarray
-    close: np.ndarray
-    return_next: np.ndarray
-    positions: dict[str, np.ndarray]
-    regimes: list[str]
-    rows: list[dict]
-    metrics: dict
-    files: dict[str, Path] = field(default_factory=dict)
-    notes: list[str] = field(default_factory=list)
-    cost_bps: float = DEFAULT_COST_BPS
-    baseline_runs: dict[str, "BacktestResult"] = field(default_factory=dict)
-
-    @property
-    def equity(self) -> dict[str, np.ndarray]:
-        """Gross equity curve of each strategy (after each day's P&L)."""
-        return {k: M.equity_curve(p * self.return_next) for k, p in self.positions.items()}
-
-    @property
-    def equity_net(self) -> dict[str, np.ndarray]:
-        """Equity curve of each strategy net of ``cost_bps``."""
-        return {k: M.equity_curve(M.net_pnl(p, self.return_next, self.cost_bps))
-                for k, p in self.positions.items()}
+__all__ = ["run_backtest", "BacktestResult", "DecisionMaker"]
 
 
 def _num(value: Any) -> float:
@@ -114,25 +63,9 @@ def _num(value: Any) -> float:
     return float(value)
 
 
-def _accepts(func, name: str) -> bool:
-    try:
-        params = inspect.signature(func).parameters
-    except (TypeError, ValueError):  # pragma: no cover - builtins
-        return False
-    return name in params or any(p.kind is p.VAR_KEYWORD for p in params.values())
-
-
-def _position_scale(qar) -> float:
-    cfg = getattr(qar, "config", None)
-    rm = getattr(cfg, "risk_management", None)
-    scale = getattr(rm, "max_position_size", None)
-    return float(scale) if isinstance(scale, (int, float)) and scale > 0 else 1.0
-
-
-def _effective(qar, field: str, given):
-    """``qar.config.backend.<field>`` (what the run used), else the value passed in."""
-    value = getattr(getattr(getattr(qar, "config", None), "backend", None), field, None)
-    return value if isinstance(value, int) and not isinstance(value, bool) else given
+def _position_scale(qar: DecisionMaker) -> float:
+    """The config's ``risk_management.max_position_size`` (1 without a config)."""
+    return float(qar.config.risk_management.max_position_size) if qar.config is not None else 1.0
 
 
 def _isatty() -> bool:
@@ -153,7 +86,7 @@ def run_backtest(
     out_dir: Union[str, Path, None] = None,
     progress: bool = True,
     *,
-    qar: Any = None,
+    qar: Optional[DecisionMaker] = None,
     vix: Optional[PriceData] = None,
     window: int = 20,
     trend_window: int = 20,
@@ -172,7 +105,8 @@ def run_backtest(
         backend, shots, seed, config_path: passed to ``QAR.from_config`` (None = the config's).
         out_dir: where to write the report (None = no files).
         progress: show a tqdm progress bar (only when stderr is a terminal).
-        qar: an already-built decision maker (tests); overrides backend/shots/seed/config.
+        qar: an already-built :class:`DecisionMaker` (tests, baselines); overrides
+            backend/shots/seed/config/profile.
         vix: VIX data for the ``vix`` feature (e.g. ``load_dataset("vix")``).
         window, trend_window, volume_window: feature windows.
         tick_cls: the tick class (default :class:`qar_qiskit.tick.MarketTick`).
@@ -181,11 +115,15 @@ def run_backtest(
         baselines: also run the exact twin and each expert alone as independent backtests
             (needs a decision maker with a ``config``; noted and skipped otherwise).
 
+    ``metrics.json`` records the decision maker's resolved settings (``run.settings``: backend,
+    shots, seeds, optimization level, mitigation, post-selection) and ``report.md`` prints them.
+
     Returns:
         The :class:`BacktestResult` (and the report files when ``out_dir`` is given).
 
     Raises:
-        InputError: dates outside the data, or fewer than 2 decision days after the warm-up.
+        InputError: dates outside the data, fewer than 2 decision days after the warm-up, or a
+            ``qar`` that is not a :class:`DecisionMaker`.
     """
     if not (isinstance(cost_bps, (int, float)) and math.isfinite(cost_bps) and cost_bps >= 0):
         raise InputError(f"cost_bps: must be a finite number >= 0, got {cost_bps!r}")
@@ -213,9 +151,10 @@ def run_backtest(
         from qar_qiskit.system.qar import QAR
 
         qar = QAR.from_config(config_path, backend=backend, shots=shots, seed=seed, profile=profile)
+    if not isinstance(qar, DecisionMaker):
+        raise InputError(f"qar: {type(qar).__name__} is not a DecisionMaker (needs decide, record_outcome, "
+                         "backend_name, config and settings)")
     scale = _position_scale(qar)
-    outcome_takes_return = _accepts(qar.record_outcome, "market_return")
-    expert_fn = getattr(qar, "expert_positions", None)
 
     close = np.asarray(data.close, dtype=np.float64)
     logret = np.diff(np.log(close))
@@ -264,15 +203,11 @@ def run_backtest(
             r = float(ret_next[j])
             pos = float(decision.position)
             pnl = pos * r + 0.0  # + 0.0: no negative zeros in the report
-            kwargs = {"market_return": r} if outcome_takes_return else {}
-            qar.record_outcome(decision.decision_id, pos * scale * r, **kwargs)
+            qar.record_outcome(decision.decision_id, pos * scale * r, market_return=r)
             loop_s += time.perf_counter() - t0
 
-            ex = getattr(decision, "expert_positions", None)
-            if ex is None and expert_fn is not None:
-                ex = expert_fn(tick)
-            ex = {str(k): float(v) for k, v in (ex or {}).items()}
-            for k, v in (getattr(decision, "timing", None) or {}).items():
+            ex = {str(k): float(v) for k, v in decision.expert_positions.items()}
+            for k, v in decision.timing.items():
                 if isinstance(v, (int, float)):
                     timing_sums[k] = timing_sums.get(k, 0.0) + float(v)
 
@@ -300,8 +235,8 @@ def run_backtest(
                 "pnl_net": pnl - cost,
                 "equity_net": equity_net,
                 "exact_action": str(decision.exact_action),
-                "exact_size": str(getattr(decision, "exact_size", "")),
-                "exact_risk": str(getattr(decision, "exact_risk", "")),
+                "exact_size": str(decision.exact_size),
+                "exact_risk": str(decision.exact_risk),
                 "exact_position": float(decision.exact_position),
                 "exact_margin_resolvable": bool(decision.exact_margin_resolvable),
                 "backend": str(decision.backend),
@@ -325,11 +260,11 @@ def run_backtest(
         "strategy": np.asarray(positions),
         "buy_and_hold": np.ones(days.size),
     }
-    config = getattr(qar, "config", None)
-    run_seed = _effective(qar, "seed", seed)
+    config, settings = qar.config, qar.settings
+    run_seed = settings.seed if settings is not None else seed
     twin_actions = None
     baseline_runs: dict[str, BacktestResult] = {}
-    if baselines and config is not None and hasattr(config, "risk_management"):
+    if baselines and config is not None:
         from qar_qiskit.backtest.baselines import independent_baselines
 
         def run_one(q):
@@ -346,7 +281,7 @@ def run_backtest(
     elif baselines:
         notes.append("the decision maker has no config: no exact-twin or expert-alone runs")
 
-    backend_name = str(getattr(qar, "backend_name", None) or (rows[0]["backend"] if rows else ""))
+    backend_name = str(qar.backend_name)
     res_mask = np.asarray(resolvable, dtype=bool)
     strat = M.performance(pos_map["strategy"], ret_next, cost_bps)
     strat.update({
@@ -371,9 +306,10 @@ def run_backtest(
             "days": int(days.size),
             "backend": backend_name,
             "backends_used": sorted(set(r["backend"] for r in rows)),
-            # the values in effect (the QAR's config once overrides are applied), not only the flags
-            "shots": _effective(qar, "shots", shots),
+            # the values in effect (the QAR's resolved settings), not only the flags
+            "shots": settings.shots if settings is not None else shots,
             "seed": run_seed,
+            "settings": settings.to_dict() if settings is not None else None,
             "config": None if config_path is None else str(config_path),
             "cost_bps": float(cost_bps),
             "feature_windows": {"volatility": window, "trend": trend_window,
@@ -396,7 +332,5 @@ def run_backtest(
         baseline_runs=baseline_runs,
     )
     if out_dir is not None:
-        from qar_qiskit.backtest.report import write_report
-
         result.files = write_report(result, Path(out_dir))
     return result

@@ -14,7 +14,7 @@ from typing import Any, Optional
 import typer
 
 from qar_qiskit.cli.system import read_tick_file
-from qar_qiskit.config import MAX_SHOTS, MAX_TIMEOUT_S
+from qar_qiskit.config import MAX_SEED, MAX_SHOTS, MAX_TIMEOUT_S
 from qar_qiskit.errors import InputError, QARError
 
 
@@ -28,7 +28,7 @@ def _echo_json(data: Any) -> None:
     typer.echo(json.dumps(data, indent=1, sort_keys=True, default=str))
 
 
-def prepare_tick_for_submit(tick: dict, config_path: Optional[Path]):
+def prepare_tick_for_submit(tick: dict, config):
     """``(tick_circuit, parameter_values, context)`` for ``qar submit``.
 
     A market tick (price, volatility, ...) goes through the pipeline: regime analysis, plan,
@@ -51,7 +51,7 @@ def prepare_tick_for_submit(tick: dict, config_path: Optional[Path]):
         return compose_tick_circuit(plan), tick["parameter_values"], {"source": "plan"}
     from qar_qiskit.system.qar import QAR
 
-    return QAR.from_config(config_path).prepare_tick(tick)
+    return QAR(config).prepare_tick(tick)
 
 
 def read_job_decisions(record: dict, results) -> list[dict | None] | None:
@@ -182,7 +182,9 @@ def register(app: typer.Typer) -> None:
         ctx: typer.Context,
         tick: Path = typer.Option(..., "--tick", help="Tick file (JSON/YAML).", dir_okay=False),
         backend: str = typer.Option(..., "--backend", help="ibm:<backend name> or ibm:least-busy"),
-        shots: int = typer.Option(1024, "--shots", min=1, max=MAX_SHOTS),
+        shots: Optional[int] = typer.Option(None, "--shots", min=1, max=MAX_SHOTS,
+                                            help="Shots (default: the config's backend.shots)."),
+        seed: Optional[int] = typer.Option(None, "--seed", min=0, max=MAX_SEED, help="Base seed (default from config)."),
         optimization_level: Optional[int] = typer.Option(None, "--optimization-level", min=0, max=3),
         layout_trials: Optional[int] = typer.Option(None, "--layout-trials", min=1, max=64,
                                                     help="Seeded transpilations, best ESP kept (default 8)."),
@@ -199,18 +201,25 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Submit one tick to IBM Quantum and record the job id (or --dry-run: report, send nothing)."""
         from qar_qiskit.backends.jobs import dry_run_tick, submit_tick
+        from qar_qiskit.backends.registry import executor_settings, validate_spec
+        from qar_qiskit.config import load_config
+        from qar_qiskit.settings import resolve_settings
 
-        config_path = (ctx.obj or {}).get("config_path")
-        tick_circuit, values, context = prepare_tick_for_submit(read_tick_file(tick), config_path)
-        settings = {"optimization_level": optimization_level, "mode": mode, "layout_trials": layout_trials,
+        config = load_config((ctx.obj or {}).get("config_path"))
+        # the run settings, resolved once: config < flags (shots, seed, optimization level)
+        run = resolve_settings(config, backend=validate_spec(backend), shots=shots, seed=seed,
+                               optimization_level=optimization_level)
+        tick_circuit, values, context = prepare_tick_for_submit(read_tick_file(tick), config)
+        settings = {**executor_settings(run), "mode": mode, "layout_trials": layout_trials,
                     "max_execution_time": max_execution_time, "job_tags": list(tags) or None,
                     **hardware_flags(fractional, dd, twirl)}
+        settings.pop("shots")
         if dry_run:
-            report = dry_run_tick(tick_circuit, values, backend, shots=shots, **settings)
+            report = dry_run_tick(tick_circuit, values, run.backend, shots=run.shots, **settings)
             _echo_json(report) if as_json else typer.echo(format_dry_run(report))
             return
-        record = submit_tick(tick_circuit, values, backend, shots=shots, store=_store(store), context=context,
-                             **settings)
+        record = submit_tick(tick_circuit, values, run.backend, shots=run.shots, store=_store(store),
+                             context={**context, "settings": run.to_dict()}, **settings)
         if as_json:
             _echo_json({k: v for k, v in record.items() if k != "results"})
         else:

@@ -74,6 +74,18 @@ class RiskManager:
             for old in list(self.daily_pnl)[:-10]:  # insertion order: oldest days first
                 del self.daily_pnl[old]
 
+    def to_dict(self) -> dict:
+        """The state a saved QAR keeps: the recent days' P&L and the last recorded day."""
+        return {"daily_pnl": dict(self.daily_pnl), "last_day": self._last_day}
+
+    @classmethod
+    def from_dict(cls, config: RiskConfig, data: dict) -> "RiskManager":
+        """Inverse of :meth:`to_dict` (the mapping was validated by the state loader)."""
+        risk = cls(config)
+        risk.daily_pnl.update(data.get("daily_pnl", {}))
+        risk._last_day = data.get("last_day")
+        return risk
+
     def orders(self, position: float, flags: tuple[str, ...]) -> list[dict]:
         size = abs(position) * self.config.max_position_size
         if size <= 0:

@@ -33,10 +33,13 @@ def run_checks(config_path=None, backend: str | None = None) -> list[tuple[str, 
     qar = QAR(state["config"], backend=backend)
 
     def pool_check():
-        with qar.pool.allocate(qar.pool.total_qubits, "check"):
+        from qar_qiskit.plan.pool import QubitPool
+
+        pool = QubitPool(state["config"].quantum_resources.total_qubits)
+        with pool.allocate(pool.total_qubits, "check"):
             pass
-        problems = qar.pool.check()
-        return not problems, "; ".join(problems) or f"{qar.pool.total_qubits} qubits allocate and return"
+        problems = pool.check()
+        return not problems, "; ".join(problems) or f"{pool.total_qubits} qubits allocate and return"
 
     def components_check():
         tick = MarketTick(price=100.0, volatility=0.15, trend_clarity=0.8)

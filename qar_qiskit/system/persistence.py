@@ -20,6 +20,7 @@ import json
 import os
 import tempfile
 import zlib
+from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Annotated, Any, Literal, Optional
@@ -27,7 +28,9 @@ from typing import Annotated, Any, Literal, Optional
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, StrictInt, StrictStr, ValidationError, field_validator
 
-from qar_qiskit.errors import QARError, StateError
+from qar_qiskit.errors import InputError, QARError, StateError
+from qar_qiskit.settings import RunSettings
+from qar_qiskit.system.learner import Learner
 
 SCHEMA = "qar-qiskit/state"
 SCHEMA_VERSION = 1
@@ -165,6 +168,7 @@ class _Payload(_Strict):
     settled: list[StrictStr]
     risk_daily_pnl: dict[str, float]
     risk_last_day: Optional[StrictStr] = None
+    settings: Optional[dict[str, Any]] = None  # absent in files written before RunSettings
 
     @field_validator("feedback_history", mode="before")
     @classmethod
@@ -177,26 +181,13 @@ class _Payload(_Strict):
 
 
 def _payload(qar) -> dict:
-    amps = qar.memory.amplitudes
+    """The payload of ``qar``'s state: its own state dict (config, settings, tick state and the
+    learner's :meth:`~qar_qiskit.system.learner.Learner.to_dict`) and the memory's amplitudes."""
+    amps = qar.learner.memory.amplitudes
     return {
-        "config": qar.config.model_dump(mode="json"),
-        "tick_index": qar.tick_index,
-        "last_price": qar.last_price,
-        "returns": list(qar.returns),
-        "memory": qar.memory.to_dict(),
+        **qar.state_dict(),
         "memory_amplitudes": {r: encode_amplitudes(amps[i], "sparse" if np.count_nonzero(amps[i]) < 2 else "dense")
                               for i, r in enumerate(("stable", "trending", "volatile", "crisis"))},
-        "synergy": {"co_success": qar.synergy.co_success.tolist(), "count": qar.synergy.count},
-        "trackers": {name: list(t.rewards) for name, t in qar.trackers.items()},
-        "feedback_history": [[h.regime, list(h.bits), h.outcome] for h in qar.feedback_history],
-        "decision_history": list(qar.decision_history),
-        "pending": {k: {"regime_probabilities": list(p.regime_probabilities), "dominant_index": p.dominant_index,
-                        "position": p.position, "expert_positions": p.expert_positions, "bits": list(p.bits),
-                        "day": p.day} for k, p in qar._pending.items()},
-        "settled": list(qar._settled),
-        "risk_daily_pnl": dict(qar.risk.daily_pnl),
-        "risk_last_day": qar.risk._last_day,
-        "pool": qar.pool.statistics(),
     }
 
 
@@ -270,12 +261,30 @@ def read_state(path) -> dict:
     return payload
 
 
-def load_state(path, cls, **kwargs):
-    """Build a new ``cls`` (QAR) from a state file."""
+@dataclass(frozen=True, eq=False)
+class SavedState:
+    """A verified and validated state file, ready to rebuild a QAR from.
+
+    Attributes:
+        config: the saved config.
+        settings: the saved run settings (None in files written before settings were stored:
+            the config's backend section then holds them).
+        learner: the learning state.
+        tick_index, last_price, returns, decision_history: the tick state.
+    """
+
+    config: Any
+    settings: Optional[RunSettings]
+    learner: Learner
+    tick_index: int
+    last_price: Optional[float]
+    returns: list[float]
+    decision_history: list[dict[str, Any]]
+
+
+def load_state(path) -> SavedState:
+    """Read, verify and validate a state file (raises :class:`StateError` naming the field)."""
     from qar_qiskit.config import parse_config
-    from qar_qiskit.learning.feedback import FeedbackRecord
-    from qar_qiskit.learning.memory import LearningMemory
-    from qar_qiskit.system.qar import _Pending
 
     raw = read_state(path)
     try:
@@ -286,14 +295,16 @@ def load_state(path, cls, **kwargs):
         raise StateError(f"{path}: malformed state (nested too deeply)") from None
     try:
         config = parse_config(p.config, f"{path}: config", drop_removed=True)  # keys that changed nothing
+        settings = None if p.settings is None else RunSettings.from_dict(p.settings, f"{path}: settings")
         for regime, obj in p.memory_amplitudes.items():
             try:
                 decode_amplitudes(obj)  # validates the stored amplitudes
             except StateError as exc:
                 raise StateError(f"memory_amplitudes.{regime}: {exc}") from None
+        data = p.model_dump()
         try:
-            memory = LearningMemory.from_dict(p.memory.model_dump())
-        except QARError as exc:
+            learner = Learner.from_dict(config, data)
+        except InputError as exc:
             raise StateError(f"memory: {exc}") from None
     except ValidationError as exc:
         raise StateError(f"{path}: malformed state: {QARError.from_validation(exc)}") from None
@@ -301,22 +312,5 @@ def load_state(path, cls, **kwargs):
         raise StateError(f"{path}: {exc}") from None
     except (KeyError, TypeError, ValueError, IndexError, AttributeError, ArithmeticError) as exc:
         raise StateError(f"{path}: malformed state ({type(exc).__name__}: {exc})") from None
-    # Everything below was validated above; errors from here on are about ``kwargs``.
-    qar = cls(config, **kwargs)
-    qar.tick_index = p.tick_index
-    qar.last_price = p.last_price
-    qar.returns.extend(p.returns)
-    qar.memory = memory
-    qar.synergy.co_success = np.asarray(p.synergy.co_success, dtype=float)
-    qar.synergy.count = p.synergy.count
-    for name, rewards in p.trackers.items():
-        qar.trackers[name].rewards.extend(rewards)
-    qar.feedback_history.extend(FeedbackRecord(r.regime, tuple(r.bits), r.outcome) for r in p.feedback_history)
-    qar.decision_history.extend(p.decision_history)
-    for k, v in p.pending.items():
-        qar._pending[k] = _Pending(tuple(v.regime_probabilities), v.dominant_index, v.position,
-                                   dict(v.expert_positions), tuple(v.bits), v.day)
-    qar._settled.extend(p.settled)
-    qar.risk.daily_pnl.update(p.risk_daily_pnl)
-    qar.risk._last_day = p.risk_last_day
-    return qar
+    return SavedState(config=config, settings=settings, learner=learner, tick_index=p.tick_index,
+                      last_price=p.last_price, returns=list(p.returns), decision_history=list(p.decision_history))

@@ -1,10 +1,30 @@
-"""QAR: the decision pipeline (the seeds' QuantumAgenticReasoning / EnhancedQAR).
+"""QAR: the decision pipeline (the seeds' QuantumAgenticReasoning / EnhancedQAR), in four stages.
 
-One tick: regime analysis -> allocation plan -> parameter values for every fragment -> bind
-the plan's composed circuit (transpiled once per backend) -> execute -> read every register's
-marginal -> decision, confidence and orders. ``record_outcome`` feeds the realised return back
-into the learning memory (multiplicative weights per regime), the performance trackers, the
-synergy matrix and the regime feedback history.
+One tick:
+
+1. **prepare** (:mod:`qar_qiskit.system.prepare`): regime analysis -> allocation plan -> every
+   fragment's numbers -> the exact twin's decision distribution (a :class:`PreparedTick`);
+2. **execute** (:mod:`qar_qiskit.system.execute`): bind the plan's composed circuit (transpiled
+   once per backend), run it through a :class:`~qar_qiskit.backends.resilient.ResilientExecutor`
+   (timeout, retries, fallback to the twin), read every register (an :class:`Execution`);
+3. **assemble** (:mod:`qar_qiskit.system.assemble`): a pure function from the two to the
+   :class:`Decision` (action, size, risk, confidence, orders);
+4. **learn** (:mod:`qar_qiskit.system.learner`): ``record_outcome`` feeds the realised return
+   into the :class:`Learner` (multiplicative weights per regime, trackers, synergy, feedback).
+
+The run's execution settings (backend, shots, seeds, optimization level, mitigation,
+post-selection) are one :class:`~qar_qiskit.settings.RunSettings`, resolved once in the
+constructor from the config, a profile and the flags; the executor is built from it.
+
+The :class:`~qar_qiskit.plan.pool.QubitPool` is not part of a QAR: the planner's
+:class:`AllocationPlan` is already a validated, deterministic partition of the budget per
+regime, so an allocation per tick would be taken and returned within the same call with
+nothing competing for it (``qar check`` still exercises the pool on its own).
+
+Cost of the split (2026-12-03, shared 2-core machine, base e3ff6ae vs this module, alternating
+processes): the median time a warm aer decision spends outside the executor's run
+(``total_s - execute_s``, 60 ticks) was 10.3 and 7.2 ms before, 9.0 and 5.6 ms after; the 2008
+backtests' decisions are identical on exact and aer (README, "Run settings and the QAR's stages").
 
 Thread safety: one ``QAR`` object serialises ``decide`` and ``record_outcome`` with a lock, so
 several threads may share it; outcomes are applied exactly once.
@@ -12,107 +32,29 @@ several threads may share it; outcomes are applied exactly once.
 
 from __future__ import annotations
 
-import dataclasses
 import hashlib
 import math
 import threading
 import time
 from collections import deque
-from dataclasses import dataclass
 from pathlib import Path
+from typing import Any, Optional, Sequence
 
 import numpy as np
 
-from qar_qiskit.backends.counts import counts_vector, margin_resolvable
-from qar_qiskit.classical.decision import (
-    decision_distribution,
-    decision_table,
-    expert_decision_distributions,
-    expert_outputs,
-    size_risk_angles,
-)
-from qar_qiskit.classical.hedge import hedge_ratio_losses, hedge_weights
-from qar_qiskit.classical.prospect import CPTParams
-from qar_qiskit.classical.lmsr import bin_centers, lmsr_prices, recency_quantities
-from qar_qiskit.classical.regime import regime_analysis
-from qar_qiskit.classical.stats import wilson_interval
-from qar_qiskit.circuits.inputs import TickInputs
-from qar_qiskit.config import REGIMES, QARConfig, load_config
+from qar_qiskit.config import QARConfig, load_config
 from qar_qiskit.decision.model import Decision
-from qar_qiskit.decision.positions import ACTIONS, RISKS, SIZES, RiskManager, decision_positions
-from qar_qiskit.errors import BackendError, InputError, QARError
-from qar_qiskit.learning.feedback import FeedbackRecord, feedback_angles
-from qar_qiskit.learning.memory import EXPERTS, LearningMemory
-from qar_qiskit.learning.trackers import PerformanceTracker, SynergyMatrix
-from qar_qiskit.plan.allocation import AllocationPlan
-from qar_qiskit.plan.planner import plan_for_regime
-from qar_qiskit.plan.pool import QubitPool
+from qar_qiskit.errors import InputError
+from qar_qiskit.settings import RunSettings, resolve_settings
+from qar_qiskit.system.assemble import TickContext, assemble_decision, tick_day
+from qar_qiskit.system.learner import Learner
 from qar_qiskit.system.monitor import PerformanceMonitor
+from qar_qiskit.system.prepare import PreparedTick, TickPreparer
 from qar_qiskit.tick import MarketTick
 
 
-@dataclass(frozen=True)
-class _Pending:
-    """What ``record_outcome`` needs from a decision."""
-
-    regime_probabilities: tuple[float, ...]
-    dominant_index: int
-    position: float
-    expert_positions: dict[str, float]
-    bits: tuple[int, int, int]
-    day: str
-
-
-def _call_with_timeout(fn, timeout_s: float, *args, **kwargs):
-    """``fn(*args, **kwargs)`` in a worker thread; BackendError if it takes longer than ``timeout_s``.
-
-    A timed-out call cannot be cancelled (the simulator or the network request keeps its
-    thread until it returns); its result is discarded.
-    """
-    box: dict = {}
-
-    def target():
-        try:
-            box["value"] = fn(*args, **kwargs)
-        except BaseException as exc:  # handed to the caller
-            box["error"] = exc
-
-    worker = threading.Thread(target=target, daemon=True, name="qar-backend-call")
-    worker.start()
-    worker.join(timeout_s)
-    if worker.is_alive():
-        raise BackendError(f"backend call timed out after {timeout_s:g} s")
-    if "error" in box:
-        exc = box["error"]
-        if isinstance(exc, QARError):
-            raise exc
-        raise BackendError(f"backend call failed: {type(exc).__name__}: {exc}") from None
-    return box["value"]
-
-
-def _retrying(fn, retries: int, backoff_s: float):
-    """``fn()`` with ``retries`` retries on :class:`QARError`, exponential backoff (tenacity)."""
-    import tenacity
-
-    retryer = tenacity.Retrying(
-        stop=tenacity.stop_after_attempt(retries + 1),
-        wait=tenacity.wait_exponential(multiplier=backoff_s, min=backoff_s, max=max(backoff_s, 30.0)),
-        retry=tenacity.retry_if_exception_type(QARError),
-        reraise=True,
-    )
-    return retryer(fn)
-
-
-def _mitigated_distribution(quasi: dict[str, float], size: int) -> np.ndarray:
-    """Readout-mitigated quasi-probabilities of a register -> a distribution (negatives clipped)."""
-    dist = np.clip(counts_vector(quasi, size.bit_length() - 1, "decision", integer=False), 0.0, None)
-    total = dist.sum()
-    if not np.isfinite(total) or total <= 0:
-        raise BackendError("decision: mitigated distribution has no positive mass")
-    return dist / total
-
-
 def _tick_seed(base: int, index: int) -> int:
+    """The sampling seed of tick ``index``: the first 31 bits of SHA-256 of ``"base:index"``."""
     digest = hashlib.sha256(f"{base}:{index}".encode()).digest()
     return int.from_bytes(digest[:4], "little") & 0x7FFFFFFF
 
@@ -129,53 +71,34 @@ class QAR:
         executor: an already-built executor (tests, fault injection).
         profile: a backend profile (a packaged name from ``qar_qiskit/profiles/``, or a path): its
             spec, shots, seed and backend options (Aer options, mitigation, IBM mode, ...).
+        settings: resolved settings to start from instead of the config's (a loaded state's);
+            ``profile``, ``backend``, ``shots`` and ``seed`` still override them.
+        experts: the expert set (None: the built-in experts); passed to the prepare stage.
     """
 
     def __init__(self, config: QARConfig | None = None, *, backend: str | None = None,
                  shots: int | None = None, seed: int | None = None, executor=None,
-                 profile: str | Path | None = None) -> None:
-        prof = None
+                 profile: str | Path | None = None, settings: RunSettings | None = None,
+                 experts: Optional[Sequence[Any]] = None) -> None:
+        self.config = config if config is not None else load_config()
+        self.profile = None
         if profile is not None:
-            from qar_qiskit.backends import load_profile
+            from qar_qiskit.backends.registry import load_profile
 
-            prof = load_profile(profile)
-            if backend is not None and backend != prof.name:
-                raise QARError(f"backend {backend!r} and profile {prof.name!r} disagree; give one of them")
-            backend, shots = prof.name, shots if shots is not None else prof.shots
-            seed = seed if seed is not None else prof.seed
-        overrides = {k: v for k, v in {"name": backend, "shots": shots, "seed": seed}.items() if v is not None}
-        if config is None:
-            config = load_config(overrides={"backend": overrides} if overrides else None)
-        elif overrides:
-            config = config.model_copy(update={"backend": config.backend.model_copy(update=overrides)})
-            from qar_qiskit.config import parse_config
-
-            config = parse_config(config.model_dump(mode="json"))
-        self.config = config
-        if prof is not None and executor is None:
-            from qar_qiskit.backends import make_executor_from_profile
-
-            executor = make_executor_from_profile(prof, shots=shots, seed=seed,
-                                                  cache_size=config.performance.cache_size)
+            self.profile = load_profile(profile)
+        self.settings = resolve_settings(self.config, profile=self.profile, backend=backend, shots=shots,
+                                         seed=seed, stored=settings)
+        self.preparer = TickPreparer(self.config, experts)
+        self.learner = Learner(self.config)
         self._lock = threading.RLock()
-        self.pool = QubitPool(config.quantum_resources.total_qubits)
-        self.memory = LearningMemory(config.learning.learning_rate)
-        self.trackers = {name: PerformanceTracker(config.learning.tracker_history) for name in EXPERTS}
-        self.synergy = SynergyMatrix()
-        self.feedback_history: deque[FeedbackRecord] = deque(maxlen=config.learning.memory_depth)
-        self.decision_history: deque[dict] = deque(maxlen=config.learning.history_size)
-        self.returns: deque[float] = deque(maxlen=max(500, config.algorithms.hedge.lookback))
+        self.decision_history: deque[dict] = deque(maxlen=self.config.learning.history_size)
+        self.returns: deque[float] = deque(maxlen=max(500, self.config.algorithms.hedge.lookback))
         self.last_price: float | None = None
         self.tick_index = 0
-        self._pending: dict[str, _Pending] = {}
-        self._settled: deque[str] = deque(maxlen=config.learning.history_size)
-        self.risk = RiskManager(config.risk_management)
         self.monitor = PerformanceMonitor()
         self._executor = executor
         self._last_save = time.monotonic()
         self.autosave_path: Path | None = None
-        pc = config.algorithms.prospect
-        self._cpt_params = CPTParams(alpha=pc.alpha, beta=pc.beta, lam=pc.lam, gamma=pc.gamma, delta=pc.delta)
 
     # -- construction -------------------------------------------------------------------------
     @classmethod
@@ -185,86 +108,52 @@ class QAR:
 
     @property
     def backend_name(self) -> str:
-        return self.config.backend.name
+        return self.settings.backend
 
     @property
     def executor(self):
-        """The execution backend from :func:`qar_qiskit.backends.make_executor`, built on first use.
+        """The execution backend, built from :attr:`settings` (and the profile's options) on first use.
 
         ``exact`` gives the :class:`~qar_qiskit.backends.ExactBackend` placeholder (no circuit
         runs; the decision comes from the classical twin).
         """
         if self._executor is None:
-            from qar_qiskit.backends import make_executor
+            from qar_qiskit.backends.registry import build_executor
 
-            b = self.config.backend
-            settings = {"shots": b.shots, "seed": b.seed, "cache_size": self.config.performance.cache_size}
-            if b.optimization_level is not None:
-                settings["optimization_level"] = b.optimization_level
-            if b.name.startswith("aer-noisy:"):
-                settings["mitigation"] = "m3" if self.config.performance.error_mitigation else "none"
-            self._executor = make_executor(b.name, **settings)
+            self._executor = build_executor(self.settings, self.profile,
+                                            cache_size=self.config.performance.cache_size)
         return self._executor
 
-    # -- one tick -----------------------------------------------------------------------------
+    # the learner's parts, as attributes of the QAR (baselines replace memory and feedback)
+    memory = property(lambda self: self.learner.memory, lambda self, v: setattr(self.learner, "memory", v))
+    feedback_history = property(lambda self: self.learner.feedback_history,
+                                lambda self, v: setattr(self.learner, "feedback_history", v))
+    trackers = property(lambda self: self.learner.trackers)
+    synergy = property(lambda self: self.learner.synergy)
+    risk = property(lambda self: self.learner.risk)
+
+    # -- stage 1: prepare ---------------------------------------------------------------------
     def analyse(self, tick: MarketTick):
         """Regime analysis of a tick (the classical twin of the market register)."""
-        return regime_analysis(tick.volatility, tick.trend_clarity, tick.volume_normalized,
-                               self.config.market_regimes.ranges())
+        return self.preparer.analyse(tick)
 
-    def plan(self, regime: str) -> AllocationPlan:
-        return plan_for_regime(self.config, regime)
+    def plan(self, regime: str):
+        return self.preparer.plan(regime)
 
-    def tick_inputs(self, tick: MarketTick, plan: AllocationPlan, analysis, returns: np.ndarray) -> TickInputs:
+    def tick_inputs(self, tick: MarketTick, plan, analysis, returns: np.ndarray):
         """Every fragment's numbers for this tick (the parameter values before the mapping)."""
-        return self._inputs_and_outputs(plan, analysis, returns)[0]
+        return self.preparer.inputs(plan, analysis, np.asarray(returns, dtype=float), self.learner.memory.weights,
+                                    self.learner.feedback_history)[0]
 
-    def _inputs_and_outputs(self, plan: AllocationPlan, analysis, returns: np.ndarray) -> tuple[TickInputs, dict]:
-        """:meth:`tick_inputs` and the experts' scalar outputs (computed once per tick)."""
-        cfg = self.config.algorithms
-        lm = cfg.lmsr
-        q_l = recency_quantities(returns, plan.lmsr, lm.return_range, lm.recency_decay)
-        p_l = lmsr_prices(q_l, lm.liquidity)
-        k = plan.prospect - 1
-        q_p = recency_quantities(returns, k, lm.return_range, lm.recency_decay)
-        p_p = lmsr_prices(q_p, lm.liquidity)
-        x_p = bin_centers(k, lm.return_range)
-        hc = cfg.hedge
-        recent = returns[-hc.lookback:]
-        if recent.size:
-            w_h = hedge_weights(hedge_ratio_losses(recent, plan.hedge, hc.loss_scale), hc.eta).weights[-1]
-        else:
-            w_h = np.full(2 ** plan.hedge, 2.0 ** -plan.hedge)
-        memory_w = self.memory.weights
-        phases = self._regime_phases()
-        base = TickInputs(
-            regime_probabilities=np.asarray(analysis.probabilities, dtype=float),
-            regime_phases=phases,
-            memory_weights=memory_w,
-            lmsr_probabilities=p_l,
-            prospect_outcomes=x_p,
-            prospect_probabilities=p_p,
-            hedge_weights=w_h,
-            size_risk_angles=np.zeros((4, 3)),
-            feedback_angles=np.zeros((4, 3)),
-            cpt_params=self._cpt_params,
-        )
-        out = expert_outputs(base)  # depends on the distributions only, not on the angles
-        beta = size_risk_angles(out["p_up"], out["u"], w_h, self.config.learning.edge_gain)
-        delta = feedback_angles(list(self.feedback_history), self.config, beta, memory_w)
-        return base.with_angles(beta, delta), out
+    def prepare(self, tick: MarketTick | dict, returns_history=None) -> PreparedTick:
+        """Stage 1 of :meth:`decide` and :meth:`prepare_tick`: analysis, plan, inputs, exact twin."""
+        if not isinstance(tick, MarketTick):
+            tick = MarketTick.parse(tick)
+        with self._lock:
+            return self.preparer.prepare(tick, self._returns_for(returns_history), self.learner.memory.weights,
+                                         self.learner.feedback_history)
 
-    def _regime_phases(self) -> np.ndarray:
-        # Phases encode each regime's recent mean outcome (pi/2 * mean sign). They are visible
-        # in the statevector but do not change any measured probability of the tick circuit.
-        phases = np.zeros(4)
-        for r in range(4):
-            outs = [np.sign(h.outcome) for h in self.feedback_history if h.regime == r]
-            if outs:
-                phases[r] = np.pi / 2 * float(np.mean(outs))
-        return phases
-
-    def _returns_for(self, tick: MarketTick, returns_history) -> np.ndarray:
+    def _returns_for(self, returns_history) -> np.ndarray:
         if returns_history is not None:
             arr = np.asarray(returns_history, dtype=float).ravel()
             if not np.all(np.isfinite(arr)):
@@ -272,6 +161,7 @@ class QAR:
             return arr
         return np.asarray(self.returns, dtype=float)
 
+    # -- one tick -----------------------------------------------------------------------------
     def decide(self, tick: MarketTick | dict, returns_history=None) -> Decision:
         """Decide for one tick.
 
@@ -283,25 +173,27 @@ class QAR:
         Returns:
             The :class:`Decision`; its ``decision_id`` is what ``record_outcome`` takes.
         """
+        from qar_qiskit.backends.resilient import ResilientExecutor
+        from qar_qiskit.system.execute import execute_tick
+
         if not isinstance(tick, MarketTick):
             tick = MarketTick.parse(tick)
         with self._lock:
             self._price_return(tick)  # reject an unusable price before any state changes
             t0 = time.perf_counter()
-            timing: dict[str, float] = {}
-            returns = self._returns_for(tick, returns_history)
-            analysis = self.analyse(tick)
-            plan = self.plan(analysis.dominant)
-            inputs, outputs = self._inputs_and_outputs(plan, analysis, returns)
-            table = decision_table(inputs, outputs)
-            exact = decision_distribution(inputs, table=table)
-            timing["analysis_s"] = time.perf_counter() - t0
-            index = self.tick_index
-            seed = _tick_seed(self.config.backend.seed, index)
-            sampled, readout, circuit_metrics, backend_used, fallback = self._execute(plan, inputs, seed, timing)
-            decision = self._make_decision(tick, index, analysis, inputs, outputs, table, exact, sampled, readout,
-                                           circuit_metrics, backend_used, fallback, timing)
-            self._after_decide(tick, decision)
+            prepared = self.prepare(tick, returns_history)
+            timing = {"analysis_s": time.perf_counter() - t0}
+            index, s = self.tick_index, self.settings
+            resilient = ResilientExecutor.from_config(self.executor, self.config.performance)
+            execution = execute_tick(resilient, prepared, s, _tick_seed(s.seed, index))
+            timing.update(execution.timing)
+            if execution.fallback_reason:
+                self.monitor.record_failure(execution.fallback_reason)  # logs each distinct reason once
+            day = tick_day(tick, index)
+            ctx = TickContext(index=index, seed=s.seed, shots=s.shots,
+                              assessment=self.risk.assess(tick.volatility, day), risk=self.risk)
+            decision = assemble_decision(prepared, execution, ctx, timing)
+            self._after_decide(tick, decision, day)
             timing["total_s"] = time.perf_counter() - t0
             self.monitor.record(decision, timing)
             return decision.model_copy(update={"timing": timing})
@@ -314,144 +206,9 @@ class QAR:
             regime, the exact decision distribution and the tick, so a result read later (another
             process) can be turned into a decision and compared with the twin.
         """
-        from qar_qiskit.circuits.composer import compose_tick_circuit
-
-        if not isinstance(tick, MarketTick):
-            tick = MarketTick.parse(tick)
-        with self._lock:
-            returns = self._returns_for(tick, returns_history)
-            analysis = self.analyse(tick)
-            plan = self.plan(analysis.dominant)
-            inputs, outputs = self._inputs_and_outputs(plan, analysis, returns)
-            tick_circuit = compose_tick_circuit(plan)
-            values = tick_circuit.parameter_values(inputs)[None, :]
-            context = {"source": "market-tick", "regime": analysis.dominant,
-                       "regime_probabilities": dict(zip(REGIMES, map(float, analysis.probabilities))),
-                       "exact_decision_distribution": decision_distribution(inputs, outputs).tolist(),
-                       "tick": tick.model_dump(mode="json")}
-            return tick_circuit, values, context
-
-    def _execute(self, plan, inputs, seed, timing):
-        """Run the tick circuit with bounded retries; fall back to the exact twin when it fails.
-
-        Each failed attempt (an exception, a call longer than ``performance.backend_timeout_s``,
-        or counts that do not read) is retried ``performance.backend_retries`` times with
-        exponential backoff starting at ``performance.retry_backoff_s``. After the last failure
-        the decision is the exact twin's, marked ``classical-fallback`` with the reason (logged
-        once per tick); learning state is untouched by a failed attempt.
-        """
-        executor = self.executor
-        if executor.is_exact:
-            return None, None, None, "exact", None
-        from qar_qiskit.circuits.composer import compose_tick_circuit
-        from qar_qiskit.circuits.decision import CONSISTENCY_KEY, consistent_codes
-        from qar_qiskit.circuits.market import REGIME_CODES
-        from qar_qiskit.circuits.reader import read_counts
-
-        t = time.perf_counter()
-        tick_circuit = compose_tick_circuit(plan)
-        values = tick_circuit.parameter_values(inputs)[None, :]
-        timing["bind_s"] = time.perf_counter() - t
-        perf = self.config.performance
-
-        postselect = {}
-        if perf.postselect_market:
-            postselect["market"] = REGIME_CODES
-        if perf.postselect_consistency:
-            postselect[CONSISTENCY_KEY] = consistent_codes()
-        extra = {"postselect": postselect} if postselect else {}
-
-        def attempt():
-            t0 = time.perf_counter()
-            result = _call_with_timeout(executor.run, perf.backend_timeout_s, tick_circuit, values,
-                                        shots=self.config.backend.shots, seed=seed, **extra)[0]
-            t1 = time.perf_counter()
-            readout = read_counts(plan, result.counts)
-            if extra:
-                kept = result.metadata.get("kept_shots", result.shots)
-                readout = dataclasses.replace(readout, postselect_rejected_rate=1.0 - kept / result.shots)
-                if list(postselect) == ["market"]:  # the invalid-code rate before the selection
-                    readout = dataclasses.replace(readout, invalid_regime_rate=1.0 - kept / result.shots)
-            t2 = time.perf_counter()
-            return result, readout, t1 - t0, t2 - t1
-
-        try:
-            result, readout, timing["execute_s"], timing["read_s"] = _retrying(
-                attempt, perf.backend_retries, perf.retry_backoff_s)
-        except QARError as exc:
-            if not perf.classical_fallback:
-                raise
-            reason = f"{executor.name}: {exc} (after {perf.backend_retries + 1} attempt(s))"
-            self.monitor.record_failure(reason)  # logs each distinct reason once
-            return None, None, None, "classical-fallback", reason
-        sampled = readout.decision
-        if result.mitigated and "decision" in result.mitigated:
-            sampled = _mitigated_distribution(result.mitigated["decision"], sampled.size)
-        metrics = executor.circuit_metrics(tick_circuit) if hasattr(executor, "circuit_metrics") else None
-        return sampled, readout, metrics, executor.name, None
-
-    def _make_decision(self, tick, index, analysis, inputs, out, table, exact, sampled, readout, circuit_metrics,
-                       backend_used, fallback, timing) -> Decision:
-        shots = self.config.backend.shots if sampled is not None else None
-        dist = sampled if sampled is not None else exact
-        d = int(np.argmax(dist))
-        d_exact = int(np.argmax(exact))
-        protection = float(out["expected_hedge_ratio"])
-        day = tick.timestamp.date().isoformat() if tick.timestamp else f"tick-{index}"
-        assess = self.risk.assess(tick.volatility, day)
-        pos_table = decision_positions(protection) * assess.scale
-        order_rows = self.risk.orders(float(pos_table[d]), assess.flags)
-        # Exact top-two margin against 3 standard errors of a difference of multinomial shares.
-        if shots:
-            resolvable = margin_resolvable(exact, shots)
-            k = int(round(dist[d] * shots))
-            ci = wilson_interval(k, shots)
-        else:
-            resolvable = True
-            ci = (float(exact[d]), float(exact[d]))
-        expert_pos = dict(zip(EXPERTS, map(float, expert_decision_distributions(inputs, table=table) @ pos_table)))
-        regime_probs = dict(zip(REGIMES, map(float, analysis.probabilities)))
-        measured = dict(zip(REGIMES, map(float, readout.regime_probabilities))) if readout else regime_probs
-        components = {
-            "lmsr": {"probabilities": (readout.lmsr if readout else inputs.lmsr_probabilities).tolist(),
-                     "exact_probabilities": inputs.lmsr_probabilities.tolist(), "p_up": float(out["p_up"])},
-            "prospect": {"normalised_value": float(readout.u if readout else out["u"]),
-                         "exact_normalised_value": float(out["u"]), "cpt_value": float(out["cpt_value"])},
-            "hedge": {"weights": (readout.hedge_weights if readout else inputs.hedge_weights).tolist(),
-                      "exact_weights": inputs.hedge_weights.tolist(), "expected_ratio": protection},
-            "memory": {"weights": inputs.memory_weights.tolist()},
-            "feedback_angles": inputs.feedback_angles.tolist(),
-        }
-        a, s, k_ = d % 4, (d // 4) % 4, d // 16
-        ea, es, ek = d_exact % 4, (d_exact // 4) % 4, d_exact // 16
-        return Decision(
-            decision_id=f"{self.config.backend.seed}-{index}",
-            tick_index=index,
-            action=ACTIONS[a], size=SIZES[s], risk=RISKS[k_],
-            position=float(pos_table[d]),
-            confidence=float(dist[d]),
-            confidence_interval=(float(ci[0]), float(ci[1])),
-            shots=shots,
-            hedge_strategy="protective" if ACTIONS[a] == "hedge" else "none",
-            protection_level=protection if ACTIONS[a] == "hedge" else 0.0,
-            regime={"probabilities": measured, "exact_probabilities": regime_probs,
-                    "dominant": analysis.dominant, "uncertainty": float(analysis.uncertainty),
-                    "invalid_code_rate": float(readout.invalid_regime_rate) if readout else 0.0},
-            components=components,
-            distribution={"sampled": sampled.tolist() if sampled is not None else None,
-                          "exact": exact.tolist()},
-            exact_action=ACTIONS[ea], exact_size=SIZES[es], exact_risk=RISKS[ek],
-            exact_position=float(pos_table[d_exact]),
-            exact_margin_resolvable=resolvable,
-            postselect_rejected_rate=readout.postselect_rejected_rate if readout else None,
-            expert_positions=expert_pos,
-            orders=order_rows,
-            risk_flags=list(assess.flags),
-            backend=backend_used,
-            fallback_reason=fallback,
-            circuit=circuit_metrics,
-            timing=dict(timing),
-        )
+        prepared = self.prepare(tick, returns_history)
+        tick_circuit = prepared.tick_circuit()
+        return tick_circuit, tick_circuit.parameter_values(prepared.inputs)[None, :], prepared.context()
 
     def _price_return(self, tick: MarketTick) -> float | None:
         """Log return from the previous decided price; InputError if it is not a finite number."""
@@ -462,22 +219,12 @@ class QAR:
             raise InputError(f"price: {tick.price!r} after {self.last_price!r} gives no finite log return")
         return r
 
-    def _after_decide(self, tick: MarketTick, decision: Decision) -> None:
+    def _after_decide(self, tick: MarketTick, decision: Decision, day: str) -> None:
         r = self._price_return(tick)
         if r is not None:
             self.returns.append(r)
         self.last_price = tick.price
-        d = ACTIONS.index(decision.action) + 4 * SIZES.index(decision.size) + 16 * RISKS.index(decision.risk)
-        self._pending[decision.decision_id] = _Pending(
-            regime_probabilities=tuple(decision.regime.exact_probabilities[r] for r in REGIMES),
-            dominant_index=REGIMES.index(decision.regime.dominant),
-            position=decision.position,
-            expert_positions=dict(decision.expert_positions),
-            bits=((d >> 2) & 1, (d >> 3) & 1, (d >> 4) & 1),
-            day=tick.timestamp.date().isoformat() if tick.timestamp else f"tick-{decision.tick_index}",
-        )
-        while len(self._pending) > self.config.learning.history_size:
-            self._pending.pop(next(iter(self._pending)))
+        self.learner.expect(decision, day)
         self.decision_history.append({
             "decision_id": decision.decision_id, "action": decision.action, "size": decision.size,
             "risk": decision.risk, "position": decision.position, "regime": decision.regime.dominant,
@@ -485,7 +232,7 @@ class QAR:
         })
         self.tick_index += 1
 
-    # -- learning ---------------------------------------------------------------------------
+    # -- stage 4: learn -----------------------------------------------------------------------
     def record_outcome(self, decision_id: str, pnl: float, market_return: float | None = None) -> dict:
         """Feed a decision's realised outcome back into learning.
 
@@ -506,34 +253,24 @@ class QAR:
                                       or not math.isfinite(value)):
                 raise InputError(f"{name}: expected a finite number, got {value!r}")
         with self._lock:
-            if decision_id in self._settled:
-                raise InputError(f"decision_id {decision_id!r}: outcome already recorded")
-            pending = self._pending.get(decision_id)
-            if pending is None:
-                raise InputError(f"decision_id {decision_id!r}: unknown decision")
-            if market_return is None:
-                if abs(pending.position) < 1e-12:
-                    raise InputError(
-                        f"decision_id {decision_id!r}: held no position, so market_return is needed "
-                        "to reward the experts"
-                    )
-                market_return = pnl / (pending.position * self.config.risk_management.max_position_size)
-            scale = self.config.learning.reward_scale
-            rewards = {name: float(np.clip(pending.expert_positions[name] * market_return / scale, -1, 1))
-                       for name in EXPERTS}
-            self.memory.update([rewards[n] for n in EXPERTS], pending.regime_probabilities)
-            for name in EXPERTS:
-                self.trackers[name].add(rewards[name])
-            self.synergy.add(rewards)
-            outcome = float(np.clip(pending.position * market_return / scale, -1, 1))
-            self.feedback_history.append(FeedbackRecord(pending.dominant_index, pending.bits, outcome))
-            self.risk.record(pending.day, pnl)
-            del self._pending[decision_id]
-            self._settled.append(decision_id)
+            rewards = self.learner.learn(decision_id, pnl, market_return)
             self._maybe_autosave()
             return rewards
 
     # -- persistence --------------------------------------------------------------------------
+    def state_dict(self) -> dict:
+        """The state to save: config, settings, tick state and the learner's state (JSON-ready)."""
+        with self._lock:
+            return {
+                "config": self.config.model_dump(mode="json"),
+                "settings": self.settings.to_dict(),
+                "tick_index": self.tick_index,
+                "last_price": self.last_price,
+                "returns": list(self.returns),
+                "decision_history": list(self.decision_history),
+                **self.learner.to_dict(),
+            }
+
     def save(self, path: str | Path, compress: bool | None = None) -> Path:
         """Save the complete state atomically (see :mod:`qar_qiskit.system.persistence`)."""
         from qar_qiskit.system.persistence import save_state
@@ -543,10 +280,21 @@ class QAR:
 
     @classmethod
     def load(cls, path: str | Path, **kwargs) -> "QAR":
-        """Load a state saved by :meth:`save` (refuses damaged or newer-version files)."""
+        """Load a state saved by :meth:`save` (refuses damaged or newer-version files).
+
+        ``kwargs`` go to the constructor: ``backend``/``shots``/``seed``/``profile`` override the
+        saved settings.
+        """
         from qar_qiskit.system.persistence import load_state
 
-        return load_state(path, cls, **kwargs)
+        state = load_state(path)
+        kwargs.setdefault("settings", state.settings)
+        qar = cls(state.config, **kwargs)
+        qar.learner = state.learner
+        qar.tick_index, qar.last_price = state.tick_index, state.last_price
+        qar.returns.extend(state.returns)
+        qar.decision_history.extend(state.decision_history)
+        return qar
 
     def _maybe_autosave(self) -> None:
         interval = self.config.performance.persistence_interval
@@ -556,12 +304,12 @@ class QAR:
 
     # -- health -------------------------------------------------------------------------------
     def health(self) -> dict:
-        """Pool, learning state, transpile cache and backend health (for ``qar check``)."""
-        w = self.memory.weights
+        """Learning state, transpile cache and backend health (for ``qar check``)."""
+        w = self.learner.memory.weights
         return {
-            "pool": self.pool.check(),
+            "settings": self.settings.to_dict(),
             "memory_normalised": bool(np.allclose(w.sum(axis=1), 1.0) and np.all(w > 0)),
-            "pending_outcomes": len(self._pending),
+            "pending_outcomes": len(self.learner.pending),
             "monitor": self.monitor.summary(),
             "cache": self._executor.cache_stats() if hasattr(self._executor, "cache_stats") else None,
         }

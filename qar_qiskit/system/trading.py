@@ -129,7 +129,7 @@ class QuantumTradingSystem:
         return day
 
     def health_check(self) -> dict:
-        """The QAR's health (pool, memory, cache, monitor) plus the data pipeline's state."""
+        """The QAR's health (settings, memory, cache, monitor) plus the data pipeline's state."""
         health = self.qar.health()
         health["bars"] = self.bars
         health["warmed_up"] = self.bars > 0 and self.bars > warmup(self._price_data(), **self.windows)

@@ -21,6 +21,8 @@ class FakeQAR:
     """
 
     backend_name = "fake"
+    config = None  # no config: no independent baselines, learning P&L unscaled
+    settings = None  # no resolved settings: the report records the runner's flags
 
     def __init__(self) -> None:
         self.ticks = []

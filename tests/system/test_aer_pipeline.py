@@ -187,7 +187,7 @@ def test_decide_and_record_outcome_from_threads():
     assert not errors
     assert len(ids) == len(set(ids)) == 12 == qar.tick_index
     assert sum(len(t.rewards) for t in qar.trackers.values()) == 4 * 12
-    assert len(qar.feedback_history) == 12 and not qar._pending
+    assert len(qar.feedback_history) == 12 and not qar.learner.pending
     stats = qar.executor.cache_stats()
     assert stats["misses"] == stats["size"] <= 4
 

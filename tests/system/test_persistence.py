@@ -101,7 +101,7 @@ def test_state_contents_and_amplitude_formats(tmp_path, prices):
     _run(qar, prices, stop=4)
     payload = read_state(qar.save(tmp_path / "s.json"))
     for key in ("config", "memory", "memory_amplitudes", "synergy", "trackers", "feedback_history",
-                "decision_history", "pool", "tick_index"):
+                "decision_history", "settings", "tick_index"):
         assert key in payload
     amps = decode_amplitudes(payload["memory_amplitudes"]["stable"])
     np.testing.assert_allclose(np.abs(amps) ** 2, qar.memory.weights[0], atol=1e-12)

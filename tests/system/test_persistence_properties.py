@@ -51,12 +51,8 @@ def saved_state() -> tuple[bytes, dict]:
     return raw, json.loads(raw)
 
 
-def _without_pool(payload: dict) -> dict:
-    return {k: v for k, v in payload.items() if k != "pool"}  # the pool is rebuilt, not restored
-
-
 def _snapshot(qar: QAR) -> str:
-    return json.dumps(_without_pool(_payload(qar)), sort_keys=True)
+    return json.dumps(_payload(qar), sort_keys=True)  # everything, settings included
 
 
 class Scene:
@@ -87,9 +83,9 @@ class Scene:
 def _works(qar: QAR, tmp: Path) -> None:
     """A loaded QAR decides, settles its pending decisions, saves and loads again."""
     d = qar.decide(MarketTick(price=101.0, volatility=0.3, trend_clarity=0.5))
-    for decision_id in [*list(qar._pending)]:
+    for decision_id in [*list(qar.learner.pending)]:
         qar.record_outcome(decision_id, pnl=0.0001, market_return=0.002)
-    assert d.decision_id not in qar._pending
+    assert d.decision_id not in qar.learner.pending
     again = QAR.load(qar.save(tmp / "again.json"))
     assert _snapshot(again) == _snapshot(qar)
 
