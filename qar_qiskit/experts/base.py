@@ -155,6 +155,16 @@ class Expert(ABC):
         dist = np.asarray(distribution, dtype=float)
         return {"distribution": dist, "p_read": bit_marginal(dist, self.read_qubit(dist.size.bit_length() - 1))}
 
+    def report(self, data, measured: dict | None) -> dict:
+        """The decision's ``components`` entry: exact and measured (``measured``: this expert's
+        :meth:`read` outputs, None on the exact backend) register distribution and ``p_read``."""
+        exact = np.asarray(self.twin(data), dtype=float)
+        p_exact = self.p_read(data)
+        return {"distribution": (measured["distribution"] if measured else exact).tolist(),
+                "exact_distribution": exact.tolist(),
+                "read_probability": float(measured["p_read"] if measured else p_exact),
+                "exact_read_probability": float(p_exact)}
+
     def protection(self, data) -> float | None:
         """The hedge ratio a ``hedge`` decision keeps (``decision_positions``), if it defines one."""
         return None

@@ -82,6 +82,11 @@ class LMSRExpert(_ConfiguredExpert):
     def twin(self, data) -> np.ndarray:
         return np.array(data, dtype=float)
 
+    def report(self, data, measured):
+        p = np.asarray(data, dtype=float)
+        return {"probabilities": (measured["distribution"] if measured else p).tolist(),
+                "exact_probabilities": p.tolist(), "p_up": float(self.p_read(data))}
+
     def size_risk(self, data, p_read, edge_gain):
         s = self.conviction(p_read, edge_gain)
         return s, s, s
@@ -156,6 +161,11 @@ class ProspectExpert(_ConfiguredExpert):
         half = dist.size // 2
         return {"distribution": dist, "register": dist[:half] + dist[half:], "p_read": float(dist[half:].sum())}
 
+    def report(self, data, measured):
+        summary = prospect_summary(data)
+        return {"normalised_value": float(measured["p_read"] if measured else summary["u"]),
+                "exact_normalised_value": summary["u"], "cpt_value": summary["cpt_value"]}
+
     def size_risk(self, data, p_read, edge_gain):
         s = self.conviction(p_read, edge_gain)
         return s, s, p_read
@@ -204,6 +214,11 @@ class HedgeExpert(_ConfiguredExpert):
         """``E[h] = sum_k w_k k / (2**m - 1)``."""
         w = np.asarray(data, dtype=float)
         return float(np.dot(w, np.arange(w.size) / (w.size - 1)))
+
+    def report(self, data, measured):
+        w = np.asarray(data, dtype=float)
+        return {"weights": (measured["distribution"] if measured else w).tolist(),
+                "exact_weights": w.tolist(), "expected_ratio": self.protection(data)}
 
     def size_risk(self, data, p_read, edge_gain):
         w = np.asarray(data, dtype=float)

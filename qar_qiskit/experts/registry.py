@@ -12,9 +12,10 @@ memory register of ``ceil(log2 n)`` qubits (states ``a >= n`` get weight 0).
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cached_property
+from typing import Any
 
 import numpy as np
 
@@ -120,26 +121,24 @@ class ExpertSet:
         return np.array([list(SIDES).index(e.side) for e in self.experts], dtype=int)
 
     def prior(self) -> np.ndarray:
-        """``(4 regimes, n)`` starting weights: the experts' priors, each row normalised."""
-        w = np.array([e.prior for e in self.experts], dtype=float).T
-        return w / w.sum(axis=1, keepdims=True)
+        """``(4 regimes, n)`` starting weights: the experts' priors as given (``LearningMemory``
+        normalises each row)."""
+        return np.array([e.prior for e in self.experts], dtype=float).T
 
     # -- per tick ---------------------------------------------------------------------------
     def read_probabilities(self, inputs) -> np.ndarray:
         """``P(read_a = 1)`` per expert (0 for an expert without a register), shape (n,)."""
         return np.array([e.p_read(e.data(inputs)) if e.has_register else 0.0 for e in self.experts])
 
-    def size_risk_probabilities(self, inputs, p_read, edge_gain: float) -> np.ndarray:
-        """``(n, 3)``: ``P(size_lo = 1), P(size_hi = 1), P(risk = 1)`` per expert."""
-        return np.array([e.size_risk(e.data(inputs), float(p), edge_gain) for e, p in zip(self.experts, p_read)])
-
-    def size_risk_angles(self, inputs, p_read, edge_gain: float) -> np.ndarray:
-        """``beta[a, j] = 2 arcsin(sqrt(P(bit_j = 1 | a)))``, shape (n, 3)."""
+    def size_risk_angles(self, data: Mapping[str, Any], p_read, edge_gain: float) -> np.ndarray:
+        """``beta[a, j] = 2 arcsin(sqrt(P(bit_j = 1 | a)))``, shape (n, 3), from each expert's
+        :meth:`~Expert.size_risk` on its data (``data[name]``, as ``Expert.inputs`` made it) and
+        its read probability."""
         check_edge_gain(edge_gain)
         for e, p in zip(self.experts, p_read):
             if not (np.isfinite(p) and -1e-12 <= p <= 1 + 1e-12):
                 raise InputError(f"{e.name}: read probability must be in [0, 1], got {p!r}")
-        return bit_angles(self.size_risk_probabilities(inputs, p_read, edge_gain))
+        return bit_angles([e.size_risk(data.get(e.name), float(p), edge_gain) for e, p in zip(self.experts, p_read)])
 
     def action_distributions(self, p_read) -> np.ndarray:
         """``P_a(A)``, shape (n, 4): the side's 0-action w.p. ``1 - p``, its 1-action w.p. ``p``."""

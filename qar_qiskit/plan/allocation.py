@@ -22,8 +22,8 @@ def memory_width(n_experts: int) -> int:
     return (n_experts - 1).bit_length()
 
 
-#: Built-in experts whose register size is a field of the plan.
-_BUILTIN_REGISTERS: dict[str, str] = {"lmsr": "lmsr", "prospect": "prospect", "hedge": "hedge", "abstain": ""}
+#: Built-in experts -> the plan field holding their register size ("" for none).
+BUILTIN_REGISTERS: dict[str, str] = {"lmsr": "lmsr", "prospect": "prospect", "hedge": "hedge", "abstain": ""}
 
 
 class AllocationPlan(BaseModel):
@@ -70,7 +70,7 @@ class AllocationPlan(BaseModel):
         if self.memory != width:
             raise ValueError(f"memory: {len(names)} experts need a {width}-qubit memory, got {self.memory}")
         plugins = dict(self.plugin_qubits)
-        wanted = [n for n in names if n not in _BUILTIN_REGISTERS]
+        wanted = [n for n in names if n not in BUILTIN_REGISTERS]
         if sorted(plugins) != sorted(wanted) or any(q < 0 for q in plugins.values()):
             raise ValueError(f"plugin_qubits: need a size >= 0 for exactly the plug-in experts {wanted}, "
                              f"got {dict(plugins)}")
@@ -79,7 +79,7 @@ class AllocationPlan(BaseModel):
     def expert_sizes(self) -> dict[str, int]:
         """Expert name -> register qubits (0 for an expert without a register), in memory order."""
         plugins = dict(self.plugin_qubits)
-        return {n: int(getattr(self, _BUILTIN_REGISTERS[n])) if _BUILTIN_REGISTERS.get(n) else plugins.get(n, 0)
+        return {n: int(getattr(self, BUILTIN_REGISTERS[n])) if BUILTIN_REGISTERS.get(n) else plugins.get(n, 0)
                 for n in self.experts}
 
     @property
