@@ -311,6 +311,16 @@ class QARConfig(_Model):
     risk_management: RiskConfig = RiskConfig()
     performance: PerformanceConfig = PerformanceConfig()
     backend: BackendConfig = BackendConfig()
+    #: The experts, in memory order: built-in names or names of experts registered in this
+    #: process (``QAR(experts=[...])``, ``qar_qiskit.experts.register_expert``).
+    experts: tuple[str, ...] = ("lmsr", "prospect", "hedge", "abstain")
+
+    @field_validator("experts")
+    @classmethod
+    def _distinct_experts(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        if len(value) < 2 or len(set(value)) != len(value) or not all(n.isidentifier() for n in value):
+            raise ValueError(f"need at least 2 distinct expert names (identifiers), got {list(value)}")
+        return value
 
     @model_validator(mode="after")
     def _plan_fits_budget(self) -> "QARConfig":
