@@ -23,16 +23,7 @@ from pathlib import Path
 
 import numpy as np
 
-from qar_qiskit.classical.decision import (
-    decision_distribution,
-    decision_table,
-    expert_decision_distributions,
-    expert_outputs,
-    size_risk_angles,
-)
-from qar_qiskit.classical.hedge import hedge_ratio_losses, hedge_weights
-from qar_qiskit.classical.prospect import CPTParams
-from qar_qiskit.classical.lmsr import bin_centers, lmsr_prices, recency_quantities
+from qar_qiskit.classical.decision import decision_distribution, decision_table, expert_decision_distributions
 from qar_qiskit.classical.regime import regime_analysis
 from qar_qiskit.classical.stats import wilson_interval
 from qar_qiskit.circuits.inputs import TickInputs
@@ -40,8 +31,10 @@ from qar_qiskit.config import REGIMES, QARConfig, load_config
 from qar_qiskit.decision.model import Decision
 from qar_qiskit.decision.positions import ACTIONS, RISKS, SIZES, RiskManager, decision_positions
 from qar_qiskit.errors import BackendError, InputError, QARError
-from qar_qiskit.learning.feedback import FeedbackRecord, feedback_angles
-from qar_qiskit.learning.memory import EXPERTS, LearningMemory
+from qar_qiskit.experts.registry import resolve_experts
+from qar_qiskit.experts.tick import build_tick_inputs, decision_components
+from qar_qiskit.learning.feedback import FeedbackRecord
+from qar_qiskit.learning.memory import LearningMemory
 from qar_qiskit.learning.trackers import PerformanceTracker, SynergyMatrix
 from qar_qiskit.plan.allocation import AllocationPlan
 from qar_qiskit.plan.planner import plan_for_regime
@@ -131,11 +124,13 @@ class QAR:
         executor: an already-built executor (tests, fault injection).
         profile: a backend profile (a packaged name from ``qar_qiskit/profiles/``, or a path): its
             spec, shots, seed and backend options (Aer options, mitigation, IBM mode, ...).
+        experts: the experts, in memory order: :class:`~qar_qiskit.experts.Expert` instances
+            (registered by name) and/or registered names; default the config's ``experts``.
     """
 
     def __init__(self, config: QARConfig | None = None, *, backend: str | None = None,
                  shots: int | None = None, seed: int | None = None, executor=None,
-                 profile: str | Path | None = None) -> None:
+                 profile: str | Path | None = None, experts=None) -> None:
         if profile is not None:
             from qar_qiskit.backends import load_profile, make_executor_from_profile
 
@@ -154,12 +149,15 @@ class QAR:
             from qar_qiskit.config import parse_config
 
             config = parse_config(config.model_dump(mode="json"))
+        self.experts = resolve_experts(config.experts if experts is None else experts)
+        if self.experts.names != config.experts:  # the config (and so the saved state) names them
+            config = config.model_copy(update={"experts": self.experts.names})
         self.config = config
         self._lock = threading.RLock()
         self.pool = QubitPool(config.quantum_resources.total_qubits)
-        self.memory = LearningMemory(config.learning.learning_rate)
-        self.trackers = {name: PerformanceTracker(config.learning.tracker_history) for name in EXPERTS}
-        self.synergy = SynergyMatrix()
+        self.memory = LearningMemory(config.learning.learning_rate, self.experts.prior())
+        self.trackers = {name: PerformanceTracker(config.learning.tracker_history) for name in self.experts.names}
+        self.synergy = SynergyMatrix(tuple(e.name for e in self.experts.with_register))
         self.feedback_history: deque[FeedbackRecord] = deque(maxlen=config.learning.memory_depth)
         self.decision_history: deque[dict] = deque(maxlen=config.learning.history_size)
         self.returns: deque[float] = deque(maxlen=max(500, config.algorithms.hedge.lookback))
@@ -172,8 +170,6 @@ class QAR:
         self._executor = executor
         self._last_save = time.monotonic()
         self.autosave_path: Path | None = None
-        pc = config.algorithms.prospect
-        self._cpt_params = CPTParams(alpha=pc.alpha, beta=pc.beta, lam=pc.lam, gamma=pc.gamma, delta=pc.delta)
 
     # -- construction -------------------------------------------------------------------------
     @classmethod
@@ -211,7 +207,7 @@ class QAR:
                                self.config.market_regimes.ranges())
 
     def plan(self, regime: str) -> AllocationPlan:
-        return plan_for_regime(self.config, regime)
+        return plan_for_regime(self.config, regime, self.experts)
 
     def tick_inputs(self, tick: MarketTick, plan: AllocationPlan, analysis, returns: np.ndarray) -> TickInputs:
         """Every fragment's numbers for this tick (the parameter values before the mapping)."""
@@ -219,38 +215,9 @@ class QAR:
 
     def _inputs_and_outputs(self, plan: AllocationPlan, analysis, returns: np.ndarray) -> tuple[TickInputs, dict]:
         """:meth:`tick_inputs` and the experts' scalar outputs (computed once per tick)."""
-        cfg = self.config.algorithms
-        lm = cfg.lmsr
-        q_l = recency_quantities(returns, plan.lmsr, lm.return_range, lm.recency_decay)
-        p_l = lmsr_prices(q_l, lm.liquidity)
-        k = plan.prospect - 1
-        q_p = recency_quantities(returns, k, lm.return_range, lm.recency_decay)
-        p_p = lmsr_prices(q_p, lm.liquidity)
-        x_p = bin_centers(k, lm.return_range)
-        hc = cfg.hedge
-        recent = returns[-hc.lookback:]
-        if recent.size:
-            w_h = hedge_weights(hedge_ratio_losses(recent, plan.hedge, hc.loss_scale), hc.eta).weights[-1]
-        else:
-            w_h = np.full(2 ** plan.hedge, 2.0 ** -plan.hedge)
-        memory_w = self.memory.weights
-        phases = self._regime_phases()
-        base = TickInputs(
-            regime_probabilities=np.asarray(analysis.probabilities, dtype=float),
-            regime_phases=phases,
-            memory_weights=memory_w,
-            lmsr_probabilities=p_l,
-            prospect_outcomes=x_p,
-            prospect_probabilities=p_p,
-            hedge_weights=w_h,
-            size_risk_angles=np.zeros((4, 3)),
-            feedback_angles=np.zeros((4, 3)),
-            cpt_params=self._cpt_params,
-        )
-        out = expert_outputs(base)  # depends on the distributions only, not on the angles
-        beta = size_risk_angles(out["p_up"], out["u"], w_h, self.config.learning.edge_gain)
-        delta = feedback_angles(list(self.feedback_history), self.config, beta, memory_w)
-        return base.with_angles(beta, delta), out
+        return build_tick_inputs(self.experts, plan, returns, self.config,
+                                 regime_probabilities=analysis.probabilities, regime_phases=self._regime_phases(),
+                                 memory_weights=self.memory.weights, feedback_history=self.feedback_history)
 
     def _regime_phases(self) -> np.ndarray:
         # Phases encode each regime's recent mean outcome (pi/2 * mean sign). They are visible
@@ -356,7 +323,7 @@ class QAR:
         if perf.postselect_market:
             postselect["market"] = REGIME_CODES
         if perf.postselect_consistency:
-            postselect[CONSISTENCY_KEY] = consistent_codes()
+            postselect[CONSISTENCY_KEY] = consistent_codes(self.experts)
         extra = {"postselect": postselect} if postselect else {}
 
         def attempt():
@@ -394,7 +361,7 @@ class QAR:
         dist = sampled if sampled is not None else exact
         d = int(np.argmax(dist))
         d_exact = int(np.argmax(exact))
-        protection = float(out["expected_hedge_ratio"])
+        protection = float(out["protection"])
         day = tick.timestamp.date().isoformat() if tick.timestamp else f"tick-{index}"
         assess = self.risk.assess(tick.volatility, day)
         pos_table = decision_positions(protection) * assess.scale
@@ -409,19 +376,11 @@ class QAR:
         else:
             resolvable = True
             ci = (float(exact[d]), float(exact[d]))
-        expert_pos = dict(zip(EXPERTS, map(float, expert_decision_distributions(inputs, table=table) @ pos_table)))
+        expert_pos = dict(zip(self.experts.names,
+                              map(float, expert_decision_distributions(inputs, table=table) @ pos_table)))
         regime_probs = dict(zip(REGIMES, map(float, analysis.probabilities)))
         measured = dict(zip(REGIMES, map(float, readout.regime_probabilities))) if readout else regime_probs
-        components = {
-            "lmsr": {"probabilities": (readout.lmsr if readout else inputs.lmsr_probabilities).tolist(),
-                     "exact_probabilities": inputs.lmsr_probabilities.tolist(), "p_up": float(out["p_up"])},
-            "prospect": {"normalised_value": float(readout.u if readout else out["u"]),
-                         "exact_normalised_value": float(out["u"]), "cpt_value": float(out["cpt_value"])},
-            "hedge": {"weights": (readout.hedge_weights if readout else inputs.hedge_weights).tolist(),
-                      "exact_weights": inputs.hedge_weights.tolist(), "expected_ratio": protection},
-            "memory": {"weights": inputs.memory_weights.tolist()},
-            "feedback_angles": inputs.feedback_angles.tolist(),
-        }
+        components = decision_components(inputs, readout)
         a, s, k_ = d % 4, (d // 4) % 4, d // 16
         ea, es, ek = d_exact % 4, (d_exact // 4) % 4, d_exact // 16
         return Decision(
@@ -519,10 +478,11 @@ class QAR:
                     )
                 market_return = pnl / (pending.position * self.config.risk_management.max_position_size)
             scale = self.config.learning.reward_scale
+            names = self.experts.names
             rewards = {name: float(np.clip(pending.expert_positions[name] * market_return / scale, -1, 1))
-                       for name in EXPERTS}
-            self.memory.update([rewards[n] for n in EXPERTS], pending.regime_probabilities)
-            for name in EXPERTS:
+                       for name in names}
+            self.memory.update([rewards[n] for n in names], pending.regime_probabilities)
+            for name in names:
                 self.trackers[name].add(rewards[name])
             self.synergy.add(rewards)
             outcome = float(np.clip(pending.position * market_return / scale, -1, 1))
