@@ -183,19 +183,36 @@ def resolve_experts(experts: Iterable[str | Expert] | ExpertSet | None) -> Exper
     return ExpertSet(tuple(register_expert(e) if isinstance(e, Expert) else get_expert(e) for e in items))
 
 
-def check_state_experts(saved: Sequence[str] | None, current: Sequence[str]) -> None:
-    """Refuse a saved state whose experts differ from the QAR's (memory rows, trackers, positions).
+def check_state_experts(saved: Mapping[str, Any], current: ExpertSet) -> None:
+    """Refuse a saved state whose experts differ from the QAR's that loads it.
+
+    The memory's columns, the trackers, the synergy matrix and the pending decisions' expert
+    positions are per expert: they only mean something for the same experts in the same order.
 
     Args:
-        saved: the expert names the state file records (None: a file from before experts were
-            recorded, which used the four built-ins).
-        current: the names of the QAR that would load it, in order.
+        saved: the state's payload: ``experts`` (names; absent in files from before experts were
+            recorded, which used the four built-ins), ``memory.log_weights``, ``trackers``,
+            ``synergy.co_success`` and ``pending``.
+        current: the :class:`ExpertSet` of the QAR that would load it.
 
     Raises:
-        StateError: naming both lists.
+        StateError: naming both lists, or the part of the state that does not fit them.
     """
-    saved = EXPERTS if saved is None else tuple(saved)
-    if tuple(saved) != tuple(current):
-        raise StateError(f"experts: the state was saved with experts {list(saved)} but this QAR has "
-                         f"{list(current)}; load it with QAR.load(path, experts=[...]) naming the saved "
+    names = tuple(saved.get("experts") or EXPERTS)
+    if names != current.names:
+        raise StateError(f"experts: the state was saved with experts {list(names)} but this QAR has "
+                         f"{list(current.names)}; load it with QAR.load(path, experts=[...]) naming the saved "
                          "experts in that order")
+    n, acting = current.n, len(current.with_register)
+    columns = {len(row) for row in saved.get("memory", {}).get("log_weights", [])}
+    if columns and columns != {n}:
+        raise StateError(f"memory.log_weights: rows of {sorted(columns)} weights for {n} experts {list(names)}")
+    synergy = saved.get("synergy", {}).get("co_success", [])
+    if synergy and (len(synergy) != acting or any(len(row) != acting for row in synergy)):
+        raise StateError(f"synergy.co_success: need {acting}x{acting} for the experts with a register")
+    extra = sorted(set(saved.get("trackers", {})) - set(names))
+    if extra:
+        raise StateError(f"trackers: {extra} are not among the experts {list(names)}")
+    for key, pending in saved.get("pending", {}).items():
+        if set(pending.get("expert_positions", {})) != set(names):
+            raise StateError(f"pending.{key}.expert_positions: need exactly the experts {list(names)}")

@@ -37,6 +37,13 @@ def _shape(a: np.ndarray) -> bool:
     return a.ndim == 2 and a.shape[0] == 4 and a.shape[1] >= 2
 
 
+def _array(data: dict, key: str) -> np.ndarray:
+    try:
+        return np.asarray(data[key], dtype=float)
+    except ValueError:  # rows of different lengths
+        raise InputError(f"memory.{key}: rows of different lengths") from None
+
+
 class LearningMemory:
     """Multiplicative-weights memory, one weight vector over the ``n`` experts per regime.
 
@@ -114,14 +121,17 @@ class LearningMemory:
 
     @classmethod
     def from_dict(cls, data: dict) -> "LearningMemory":
-        log_w = np.asarray(data["log_weights"], dtype=float)
+        log_w = _array(data, "log_weights")
         if not _shape(log_w) or not np.all(np.isfinite(log_w)):
             raise InputError("memory.log_weights: expected a finite (4, n >= 2) array")
+        cumulative = _array(data, "cumulative_reward")
+        if cumulative.shape != log_w.shape:
+            raise InputError(f"memory.cumulative_reward: expected shape {log_w.shape}, got {cumulative.shape}")
         # log-weights are kept as saved: a weight that trails the best by more than ~745 in log
         # space (a long run of consistent outcomes) is 0 as a float but a valid log-weight
         mem = cls(float(data["learning_rate"]))
         mem._log_w = log_w
-        mem.cumulative_reward = np.asarray(data["cumulative_reward"], dtype=float).reshape(log_w.shape)
+        mem.cumulative_reward = cumulative
         mem.learner_reward = np.asarray(data["learner_reward"], dtype=float).reshape(4)
         mem.updates = int(data["updates"])
         return mem
