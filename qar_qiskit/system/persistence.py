@@ -28,6 +28,7 @@ import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, StrictInt, StrictStr, ValidationError, field_validator
 
 from qar_qiskit.errors import QARError, StateError
+from qar_qiskit.experts.registry import check_state_experts
 
 SCHEMA = "qar-qiskit/state"
 SCHEMA_VERSION = 1
@@ -91,7 +92,7 @@ class _Strict(BaseModel):
 
 _Count = Annotated[StrictInt, Field(ge=0)]
 _Bit = Annotated[StrictInt, Field(ge=0, le=1)]
-_Expert = Literal["lmsr", "prospect", "hedge", "abstain"]
+_Expert = Annotated[StrictStr, Field(pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")]  # check_state_experts: the set
 _RegimeName = Literal["stable", "trending", "volatile", "crisis"]
 
 
@@ -99,20 +100,16 @@ def _vector(n: int, lo: float | None = None, hi: float | None = None):
     return Annotated[list[Annotated[float, Field(ge=lo, le=hi)]], Field(min_length=n, max_length=n)]
 
 
-def _matrix(n: int):
-    return Annotated[list[_vector(n)], Field(min_length=n, max_length=n)]
-
-
-class _MemoryState(_Strict):
+class _MemoryState(_Strict):  # (4 regimes, n experts); check_state_experts checks n
     learning_rate: float = Field(gt=0, le=10)  # the bounds of learning.learning_rate
-    log_weights: _matrix(4)
-    cumulative_reward: _matrix(4)
+    log_weights: Annotated[list[list[float]], Field(min_length=4, max_length=4)]
+    cumulative_reward: Annotated[list[list[float]], Field(min_length=4, max_length=4)]
     learner_reward: _vector(4)
     updates: _Count
 
 
 class _SynergyState(_Strict):
-    co_success: _matrix(3)
+    co_success: list[list[float]]
     count: _Count
 
 
@@ -131,14 +128,6 @@ class _PendingState(_Strict):
             raise ValueError(f"probabilities sum to {sum(value)}, not 1")
         return value
 
-    @field_validator("expert_positions")
-    @classmethod
-    def _every_expert(cls, value: dict) -> dict:
-        missing = [e for e in ("lmsr", "prospect", "hedge", "abstain") if e not in value]
-        if missing:
-            raise ValueError(f"missing experts {missing}")
-        return value
-
 
 class _FeedbackState(_Strict):
     regime: Annotated[StrictInt, Field(ge=0, le=3)]
@@ -151,6 +140,7 @@ class _Payload(_Strict):
 
     model_config = ConfigDict(extra="ignore", strict=True, allow_inf_nan=False, frozen=True)
 
+    experts: Optional[list[_Expert]] = None  # None: a file from before experts were recorded
     config: dict[str, Any]
     tick_index: _Count
     last_price: Optional[Annotated[float, Field(gt=0)]]
@@ -179,6 +169,7 @@ class _Payload(_Strict):
 def _payload(qar) -> dict:
     amps = qar.memory.amplitudes
     return {
+        "experts": list(qar.experts.names),
         "config": qar.config.model_dump(mode="json"),
         "tick_index": qar.tick_index,
         "last_price": qar.last_price,
@@ -303,6 +294,10 @@ def load_state(path, cls, **kwargs):
         raise StateError(f"{path}: malformed state ({type(exc).__name__}: {exc})") from None
     # Everything below was validated above; errors from here on are about ``kwargs``.
     qar = cls(config, **kwargs)
+    try:
+        check_state_experts(raw, qar.experts)
+    except StateError as exc:
+        raise StateError(f"{path}: {exc}") from None
     qar.tick_index = p.tick_index
     qar.last_price = p.last_price
     qar.returns.extend(p.returns)
