@@ -67,6 +67,7 @@ class Expert(ABC):
         side: ``"trade"`` (read bit 1 -> buy, 0 -> sell) or ``"protect"`` (1 -> hedge, 0 -> hold).
         prior: its unnormalised starting weight per regime (stable, trending, volatile, crisis);
             each regime's row of the memory is normalised over the experts in the set.
+        description: one line for exports and reports.
     """
 
     name: str
@@ -74,6 +75,7 @@ class Expert(ABC):
     max_qubits: int = 1
     side: str = "trade"
     prior: tuple[float, float, float, float] = (0.25, 0.25, 0.25, 0.25)
+    description: str = ""
 
     def __post_init__(self) -> None:
         if not (isinstance(self.name, str) and self.name.isidentifier()) or self.name in RESERVED_NAMES:

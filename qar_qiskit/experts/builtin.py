@@ -53,6 +53,7 @@ class LMSRExpert(_ConfiguredExpert):
     min_qubits: int = 3
     max_qubits: int = 12
     prior: tuple[float, float, float, float] = (0.30, 0.35, 0.25, 0.10)
+    description: str = "LMSR price register (default plan size)"
 
     def inputs(self, returns, n_qubits, config):
         from qar_qiskit.classical.lmsr import lmsr_prices, recency_quantities
@@ -111,6 +112,7 @@ class ProspectExpert(_ConfiguredExpert):
     min_qubits: int = 4
     max_qubits: int = 10
     prior: tuple[float, float, float, float] = (0.30, 0.25, 0.30, 0.15)
+    description: str = "prospect register (CPT weights) + value ancilla (default plan size)"
 
     def qubit_range(self, config) -> tuple[int, int]:
         lo, hi = super().qubit_range(config)
@@ -178,6 +180,7 @@ class HedgeExpert(_ConfiguredExpert):
     max_qubits: int = 15
     side: str = "protect"
     prior: tuple[float, float, float, float] = (0.20, 0.20, 0.25, 0.45)
+    description: str = "Hedge weights register (default plan size)"
 
     def inputs(self, returns, n_qubits, config):
         from qar_qiskit.classical.hedge import hedge_ratio_losses, hedge_weights
