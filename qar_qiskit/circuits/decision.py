@@ -1,5 +1,11 @@
 """Decision register (5 qubits) mapped from the experts, selected by the memory register.
 
+For any expert set (``qar_qiskit.experts``): with the memory holding ``|a>`` the fragment sets
+``action_lo`` to expert ``a``'s side (0 trade, 1 protect) and ``action_hi`` to its read qubit
+(0 without a register), and rotates size/risk by ``beta[a, j]``. The rest of this doc is the
+built-ins' layout (four experts, two memory qubits), which gets the optimised mapping below;
+other sets get the same permutation from multi-controlled X gates (``_mcx_mapping``).
+
 Decision qubits ``[action_lo, action_hi, size_lo, size_hi, risk]``; decision index
 ``d = A + 4 S + 16 K`` with actions 0 sell, 1 hold, 2 buy, 3 hedge. With the memory holding
 ``|a>`` (``a = mem0 + 2 mem1``: 0 lmsr, 1 prospect, 2 hedge, 3 abstain) the fragment maps
