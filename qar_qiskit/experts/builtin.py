@@ -19,6 +19,8 @@ Their data live in the named fields of :class:`~qar_qiskit.circuits.inputs.TickI
 from __future__ import annotations
 
 from dataclasses import dataclass
+from importlib import import_module
+from typing import ClassVar
 
 import numpy as np
 from qiskit import QuantumCircuit
@@ -48,40 +50,45 @@ class _ConfiguredExpert(Expert):
 
 
 @dataclass(frozen=True)
-class LMSRExpert(_ConfiguredExpert):
+class _DistributionExpert(_ConfiguredExpert):
+    """A built-in whose data is one distribution, the ``TickInputs`` field ``_field``, prepared
+    by ``qar_qiskit.circuits.<name>``'s ``<name>_circuit`` / ``<name>_parameter_values``."""
+
+    _field: ClassVar[str] = ""
+
+    def fields(self, data) -> dict:
+        return {self._field: data}
+
+    def data(self, inputs):
+        return getattr(inputs, self._field)
+
+    def check(self, data, n_qubits) -> None:
+        _sized(self._field, self.name, _log2(np.asarray(data).size), n_qubits)
+
+    def circuit(self, n_qubits) -> QuantumCircuit:
+        return getattr(import_module(f"qar_qiskit.circuits.{self.name}"), f"{self.name}_circuit")(n_qubits)
+
+    def parameter_values(self, data) -> np.ndarray:
+        return getattr(import_module(f"qar_qiskit.circuits.{self.name}"), f"{self.name}_parameter_values")(data)
+
+    def twin(self, data) -> np.ndarray:
+        return np.array(data, dtype=float)
+
+
+@dataclass(frozen=True)
+class LMSRExpert(_DistributionExpert):
     name: str = "lmsr"
     min_qubits: int = 3
     max_qubits: int = 12
     prior: tuple[float, float, float, float] = (0.30, 0.35, 0.25, 0.10)
     description: str = "LMSR price register (default plan size)"
+    _field: ClassVar[str] = "lmsr_probabilities"
 
     def inputs(self, returns, n_qubits, config):
         from qar_qiskit.classical.lmsr import lmsr_prices, recency_quantities
 
         lm = config.algorithms.lmsr
         return lmsr_prices(recency_quantities(returns, n_qubits, lm.return_range, lm.recency_decay), lm.liquidity)
-
-    def fields(self, data) -> dict:
-        return {"lmsr_probabilities": data}
-
-    def data(self, inputs):
-        return inputs.lmsr_probabilities
-
-    def check(self, data, n_qubits) -> None:
-        _sized("lmsr_probabilities", self.name, _log2(np.asarray(data).size), n_qubits)
-
-    def circuit(self, n_qubits) -> QuantumCircuit:
-        from qar_qiskit.circuits.lmsr import lmsr_circuit
-
-        return lmsr_circuit(n_qubits)
-
-    def parameter_values(self, data) -> np.ndarray:
-        from qar_qiskit.circuits.lmsr import lmsr_parameter_values
-
-        return lmsr_parameter_values(data)
-
-    def twin(self, data) -> np.ndarray:
-        return np.array(data, dtype=float)
 
     def report(self, data, measured):
         p = np.asarray(data, dtype=float)
@@ -174,13 +181,14 @@ class ProspectExpert(_ConfiguredExpert):
 
 
 @dataclass(frozen=True)
-class HedgeExpert(_ConfiguredExpert):
+class HedgeExpert(_DistributionExpert):
     name: str = "hedge"
     min_qubits: int = 3
     max_qubits: int = 15
     side: str = "protect"
     prior: tuple[float, float, float, float] = (0.20, 0.20, 0.25, 0.45)
     description: str = "Hedge weights register (default plan size)"
+    _field: ClassVar[str] = "hedge_weights"
 
     def inputs(self, returns, n_qubits, config):
         from qar_qiskit.classical.hedge import hedge_ratio_losses, hedge_weights
@@ -190,28 +198,6 @@ class HedgeExpert(_ConfiguredExpert):
         if not recent.size:
             return np.full(2 ** n_qubits, 2.0 ** -n_qubits)
         return hedge_weights(hedge_ratio_losses(recent, n_qubits, hc.loss_scale), hc.eta).weights[-1]
-
-    def fields(self, data) -> dict:
-        return {"hedge_weights": data}
-
-    def data(self, inputs):
-        return inputs.hedge_weights
-
-    def check(self, data, n_qubits) -> None:
-        _sized("hedge_weights", self.name, _log2(np.asarray(data).size), n_qubits)
-
-    def circuit(self, n_qubits) -> QuantumCircuit:
-        from qar_qiskit.circuits.hedge import hedge_circuit
-
-        return hedge_circuit(n_qubits)
-
-    def parameter_values(self, data) -> np.ndarray:
-        from qar_qiskit.circuits.hedge import hedge_parameter_values
-
-        return hedge_parameter_values(data)
-
-    def twin(self, data) -> np.ndarray:
-        return np.array(data, dtype=float)
 
     def protection(self, data) -> float:
         """``E[h] = sum_k w_k k / (2**m - 1)``."""
