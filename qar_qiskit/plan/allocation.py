@@ -6,7 +6,7 @@ the plan only, so a plan is transpiled once per backend and every tick just bind
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_serializer, model_validator
 
 from qar_qiskit.labels import EXPERTS
 
@@ -75,6 +75,15 @@ class AllocationPlan(BaseModel):
             raise ValueError(f"plugin_qubits: need a size >= 0 for exactly the plug-in experts {wanted}, "
                              f"got {dict(plugins)}")
         return self
+
+    @model_serializer(mode="wrap")
+    def _compact(self, handler):
+        """The default expert set's plan dumps as before the expert fields existed (job stores, tags)."""
+        data = handler(self)
+        if self.experts == EXPERTS:
+            data.pop("experts", None)
+            data.pop("plugin_qubits", None)
+        return data
 
     def expert_sizes(self) -> dict[str, int]:
         """Expert name -> register qubits (0 for an expert without a register), in memory order."""
