@@ -19,7 +19,7 @@ import numpy as np
 
 from qar_qiskit.circuits.patterns import MAX_READS, pattern_sources
 from qar_qiskit.errors import InputError
-from qar_qiskit.experts.builtin import BUILTINS, prospect_summary
+from qar_qiskit.experts.builtin import BUILTINS
 from qar_qiskit.experts.registry import bit_angles, check_edge_gain
 from qar_qiskit.labels import ACTIONS, EXPERTS, REGIMES, RISKS, SIZES
 
@@ -75,22 +75,22 @@ def expert_outputs(inputs) -> dict:
         inputs: :class:`qar_qiskit.circuits.inputs.TickInputs`.
 
     Returns:
-        dict with ``p_read`` (array) and ``protection``, plus, for the built-ins in the set,
+        dict with ``p_read`` (array), ``experts`` (name -> ``Expert.outputs``) and
+        ``protection``, plus, for the built-ins in the set,
         ``p_up``; ``u``, ``cpt_value``, ``value_scale`` (L), ``weight_sum`` (sum pi);
         ``p_hedge``, ``expected_hedge_ratio``.
     """
     experts = inputs.experts
-    p_read = experts.read_probabilities(inputs)
-    out: dict = {"p_read": p_read, "protection": experts.protection(inputs)}
-    names = experts.names
-    if "lmsr" in names:
-        out["p_up"] = float(p_read[names.index("lmsr")])
-    if "prospect" in names:
-        out.update(prospect_summary(experts.experts[names.index("prospect")].data(inputs)))
-    if "hedge" in names:
-        hedge = experts.experts[names.index("hedge")]
-        out["p_hedge"] = float(p_read[names.index("hedge")])
-        out["expected_hedge_ratio"] = hedge.protection(hedge.data(inputs))
+    per = {e.name: e.outputs(e.data(inputs)) if e.has_register else {"p_read": 0.0} for e in experts}
+    out: dict = {"p_read": np.array([float(per[n]["p_read"]) for n in experts.names]), "experts": per,
+                 "protection": experts.protection(inputs)}
+    if "lmsr" in per:
+        out["p_up"] = float(per["lmsr"]["p_read"])
+    if "prospect" in per:
+        out.update({k: per["prospect"][k] for k in ("u", "cpt_value", "value_scale", "weight_sum")})
+    if "hedge" in per:
+        out["p_hedge"] = float(per["hedge"]["p_read"])
+        out["expected_hedge_ratio"] = per["hedge"]["expected_ratio"]
     return out
 
 

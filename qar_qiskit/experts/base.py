@@ -157,15 +157,19 @@ class Expert(ABC):
         dist = np.asarray(distribution, dtype=float)
         return {"distribution": dist, "p_read": bit_marginal(dist, self.read_qubit(dist.size.bit_length() - 1))}
 
-    def report(self, data, measured: dict | None) -> dict:
-        """The decision's ``components`` entry: exact and measured (``measured``: this expert's
-        :meth:`read` outputs, None on the exact backend) register distribution and ``p_read``."""
-        exact = np.asarray(self.twin(data), dtype=float)
-        p_exact = self.p_read(data)
-        return {"distribution": (measured["distribution"] if measured else exact).tolist(),
-                "exact_distribution": exact.tolist(),
-                "read_probability": float(measured["p_read"] if measured else p_exact),
-                "exact_read_probability": float(p_exact)}
+    def outputs(self, data) -> dict:
+        """Its exact scalar outputs for one tick (computed once per tick): ``p_read`` at least."""
+        return {"p_read": self.p_read(data)}
+
+    def report(self, data, measured: dict | None, exact: dict) -> dict:
+        """The decision's ``components`` entry from its exact :meth:`outputs` (``exact``) and its
+        measured :meth:`read` outputs (``measured``; None on the exact backend): register
+        distribution and ``p_read``, exact and measured."""
+        dist = np.asarray(self.twin(data), dtype=float)
+        return {"distribution": (measured["distribution"] if measured else dist).tolist(),
+                "exact_distribution": dist.tolist(),
+                "read_probability": float(measured["p_read"] if measured else exact["p_read"]),
+                "exact_read_probability": float(exact["p_read"])}
 
     def protection(self, data) -> float | None:
         """The hedge ratio a ``hedge`` decision keeps (``decision_positions``), if it defines one."""

@@ -90,10 +90,10 @@ class LMSRExpert(_DistributionExpert):
         lm = config.algorithms.lmsr
         return lmsr_prices(recency_quantities(returns, n_qubits, lm.return_range, lm.recency_decay), lm.liquidity)
 
-    def report(self, data, measured):
+    def report(self, data, measured, exact):
         p = np.asarray(data, dtype=float)
         return {"probabilities": (measured["distribution"] if measured else p).tolist(),
-                "exact_probabilities": p.tolist(), "p_up": float(self.p_read(data))}
+                "exact_probabilities": p.tolist(), "p_up": float(exact["p_read"])}
 
     def size_risk(self, data, p_read, edge_gain):
         s = self.conviction(p_read, edge_gain)
@@ -165,15 +165,18 @@ class ProspectExpert(_ConfiguredExpert):
     def p_read(self, data) -> float:
         return prospect_summary(data)["u"]
 
+    def outputs(self, data) -> dict:
+        summary = prospect_summary(data)
+        return {"p_read": summary["u"], **summary}
+
     def read(self, distribution) -> dict:
         dist = np.asarray(distribution, dtype=float)
         half = dist.size // 2
         return {"distribution": dist, "register": dist[:half] + dist[half:], "p_read": float(dist[half:].sum())}
 
-    def report(self, data, measured):
-        summary = prospect_summary(data)
-        return {"normalised_value": float(measured["p_read"] if measured else summary["u"]),
-                "exact_normalised_value": summary["u"], "cpt_value": summary["cpt_value"]}
+    def report(self, data, measured, exact):
+        return {"normalised_value": float(measured["p_read"] if measured else exact["u"]),
+                "exact_normalised_value": exact["u"], "cpt_value": exact["cpt_value"]}
 
     def size_risk(self, data, p_read, edge_gain):
         s = self.conviction(p_read, edge_gain)
@@ -204,10 +207,13 @@ class HedgeExpert(_DistributionExpert):
         w = np.asarray(data, dtype=float)
         return float(np.dot(w, np.arange(w.size) / (w.size - 1)))
 
-    def report(self, data, measured):
+    def outputs(self, data) -> dict:
+        return {"p_read": self.p_read(data), "expected_ratio": self.protection(data)}
+
+    def report(self, data, measured, exact):
         w = np.asarray(data, dtype=float)
         return {"weights": (measured["distribution"] if measured else w).tolist(),
-                "exact_weights": w.tolist(), "expected_ratio": self.protection(data)}
+                "exact_weights": w.tolist(), "expected_ratio": exact["expected_ratio"]}
 
     def size_risk(self, data, p_read, edge_gain):
         w = np.asarray(data, dtype=float)

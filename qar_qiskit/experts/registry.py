@@ -126,10 +126,6 @@ class ExpertSet:
         return np.array([e.prior for e in self.experts], dtype=float).T
 
     # -- per tick ---------------------------------------------------------------------------
-    def read_probabilities(self, inputs) -> np.ndarray:
-        """``P(read_a = 1)`` per expert (0 for an expert without a register), shape (n,)."""
-        return np.array([e.p_read(e.data(inputs)) if e.has_register else 0.0 for e in self.experts])
-
     def size_risk_angles(self, data: Mapping[str, Any], p_read, edge_gain: float) -> np.ndarray:
         """``beta[a, j] = 2 arcsin(sqrt(P(bit_j = 1 | a)))``, shape (n, 3), from each expert's
         :meth:`~Expert.size_risk` on its data (``data[name]``, as ``Expert.inputs`` made it) and

@@ -56,12 +56,13 @@ def build_tick_inputs(experts, plan, returns: np.ndarray, config, *, regime_prob
     return base.with_angles(beta, delta), out
 
 
-def decision_components(inputs: TickInputs, readout=None) -> dict:
+def decision_components(inputs: TickInputs, outputs: dict, readout=None) -> dict:
     """A decision's ``components``: each expert's :meth:`~qar_qiskit.experts.Expert.report`
-    (measured from ``readout``, a :class:`~qar_qiskit.circuits.reader.Readout`, or exact without
-    one), the memory weights and the feedback angles."""
-    out = {e.name: e.report(e.data(inputs), readout.experts[e.name] if readout else None)
-           for e in inputs.experts.with_register}
+    (exact from ``outputs``, :func:`expert_outputs`; measured from ``readout``, a
+    :class:`~qar_qiskit.circuits.reader.Readout`, if there is one), the memory weights and the
+    feedback angles."""
+    out = {e.name: e.report(e.data(inputs), readout.experts[e.name] if readout else None,
+                            outputs["experts"][e.name]) for e in inputs.experts.with_register}
     out["memory"] = {"weights": inputs.memory_weights.tolist()}
     out["feedback_angles"] = inputs.feedback_angles.tolist()
     return out
