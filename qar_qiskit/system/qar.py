@@ -380,7 +380,7 @@ class QAR:
                               map(float, expert_decision_distributions(inputs, table=table) @ pos_table)))
         regime_probs = dict(zip(REGIMES, map(float, analysis.probabilities)))
         measured = dict(zip(REGIMES, map(float, readout.regime_probabilities))) if readout else regime_probs
-        components = decision_components(inputs, readout)
+        components = decision_components(inputs, out, readout)
         a, s, k_ = d % 4, (d // 4) % 4, d // 16
         ea, es, ek = d_exact % 4, (d_exact // 4) % 4, d_exact // 16
         return Decision(
