@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Annotated, Optional
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError, field_validator, model_validator
 
 from qar_qiskit.config_removed import REMOVED_KEYS, refuse_removed_keys, without_removed_keys  # noqa: F401
 from qar_qiskit.errors import ConfigError, QARError
@@ -102,7 +102,7 @@ class QuantumResources(_Model):
 #: experts, the decision register is [action(2) size(2) risk(1)]. The planner lays them out as they
 #: are; no config key sizes them (the seeds' ``qar_core``, ``working_memory`` and ``learning_state``
 #: ranges were removed, see :data:`REMOVED_KEYS`).
-FIXED_REGISTER_QUBITS: dict[str, int] = {"market": 4, "memory": 2, "decision": 5}
+FIXED_REGISTER_QUBITS: dict[str, int] = {"market": 4, "memory": 2, "decision": 5}  # memory: the four built-in experts (ceil(log2 n) for n experts)
 #: Buffer qubits the widest entanglement pattern needs (volatile: two parity witnesses).
 MIN_BUFFER_QUBITS = 2
 
@@ -129,14 +129,34 @@ class DynamicRanges(_Model):
         return self
 
 
+_ExpertName = Annotated[str, StringConstraints(pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")]
+
+
+class SparePriority(_Model):
+    """Per regime, the order in which the planner hands the algorithm pool's spare qubits (above
+    every expert's ``min_qubits``) to the experts, one qubit at a time, cycled; an expert at its
+    ``max_qubits`` is skipped. Names not in the expert set are skipped; experts the list does not
+    name (plug-ins) come after, in set order. A name twice gets two qubits per cycle.
+
+    The defaults are the plans the package has always made (issue 15: the seeds' words
+    high / medium / high_in_crisis did not determine an order): stable favours LMSR, trending
+    spreads evenly, volatile favours the prospect register, crisis the Hedge register.
+    """
+
+    stable: tuple[_ExpertName, ...] = Field(("lmsr", "lmsr", "prospect", "hedge"), min_length=1, max_length=64)
+    trending: tuple[_ExpertName, ...] = Field(("lmsr", "hedge", "prospect"), min_length=1, max_length=64)
+    volatile: tuple[_ExpertName, ...] = Field(("prospect", "hedge", "lmsr"), min_length=1, max_length=64)
+    crisis: tuple[_ExpertName, ...] = Field(("hedge", "hedge", "prospect", "lmsr"), min_length=1, max_length=64)
+
+
 class ResourceAllocation(_Model):
     dynamic_ranges: DynamicRanges = DynamicRanges()
+    priority: SparePriority = SparePriority()
 
 
 class _AlgorithmBase(_Model):
     min_qubits: int = Field(gt=0, le=MAX_TOTAL_QUBITS)
     max_qubits: int = Field(gt=0, le=MAX_TOTAL_QUBITS)
-    priority: str = "medium"
 
     @model_validator(mode="after")
     def _ordered(self):
@@ -150,7 +170,6 @@ class LMSRConfig(_AlgorithmBase):
 
     min_qubits: int = Field(3, gt=0, le=MAX_LMSR_QUBITS)
     max_qubits: int = Field(12, gt=0, le=MAX_LMSR_QUBITS)
-    priority: str = "high"
     # prices = softmax(q / b) with q <= ~lookback: b below 1e-6 overflows q / b; above 1e6 every
     # price is uniform to 1e-3 for any history (the expert says nothing).
     liquidity: float = Field(2.0, ge=1e-6, le=1e6)
@@ -178,7 +197,6 @@ class HedgeConfig(_AlgorithmBase):
 
     min_qubits: int = Field(3, gt=0, le=MAX_HEDGE_QUBITS)
     max_qubits: int = Field(15, gt=0, le=MAX_HEDGE_QUBITS)
-    priority: str = "high_in_crisis"
     # eta * cumulative loss (<= lookback) stays finite; below 1e-6 the weights are uniform
     eta: float = Field(0.5, ge=1e-6, le=100)
     # a daily return r costs |r| / loss_scale (clipped to 1): below 1e-6 every loss overflows
@@ -297,6 +315,16 @@ class QARConfig(_Model):
     risk_management: RiskConfig = RiskConfig()
     performance: PerformanceConfig = PerformanceConfig()
     backend: BackendConfig = BackendConfig()
+    #: The experts, in memory order: built-in names or names of experts registered in this
+    #: process (``QAR(experts=[...])``, ``qar_qiskit.experts.register_expert``).
+    experts: tuple[str, ...] = ("lmsr", "prospect", "hedge", "abstain")
+
+    @field_validator("experts")
+    @classmethod
+    def _distinct_experts(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        if len(value) < 2 or len(set(value)) != len(value) or not all(n.isidentifier() for n in value):
+            raise ValueError(f"need at least 2 distinct expert names (identifiers), got {list(value)}")
+        return value
 
     @model_validator(mode="after")
     def _plan_fits_budget(self) -> "QARConfig":

@@ -26,6 +26,10 @@ REMOVED_KEYS: dict[str, str] = {
         "the memory register's width follows the number of experts (2 qubits for 4 experts)",
     "learning.update_frequency":
         "the learning memory is updated after every recorded outcome, which is all the code ever did",
+    **{f"algorithms.{name}.priority":
+       "the words high/medium/high_in_crisis did not determine the plans; resource_allocation.priority "
+       "now gives, per regime, the order in which spare qubits go to the experts"
+       for name in ("lmsr", "prospect", "hedge")},
 }
 
 

@@ -23,8 +23,8 @@ READ_VIA_HELPER = {
     # QubitRange / Interval ends: read as .min/.max by the planner, .as_tuple() by ranges()
     "min", "max", "low", "high",
 }
-#: Fields another branch of issue 15 wires up (remove the entry when it merges).
-PENDING = {"priority": "the planner's per-regime order from the config (issue 15, planner branch)"}
+#: Fields another branch of issue 15 wires up (remove the entry when it merges): none left.
+PENDING: dict[str, str] = {}
 
 
 def _fields(model: type[BaseModel], prefix: str = "") -> list[tuple[str, str]]:

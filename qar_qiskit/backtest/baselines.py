@@ -30,15 +30,16 @@ class FixedMemory:
     """A learning memory fixed on one expert: ``w[r, a] = 1[a = expert]``; ``update`` is a no-op.
 
     Args:
-        expert: the expert's name (one of :data:`qar_qiskit.labels.EXPERTS`).
+        expert: the expert's name (one of ``names``).
+        names: the QAR's experts in memory order (default the four built-ins).
     """
 
-    def __init__(self, expert: str) -> None:
-        if expert not in EXPERTS:
-            raise ValueError(f"expert: unknown {expert!r}; choose one of {', '.join(EXPERTS)}")
+    def __init__(self, expert: str, names: tuple[str, ...] = EXPERTS) -> None:
+        if expert not in names:
+            raise ValueError(f"expert: unknown {expert!r}; choose one of {', '.join(names)}")
         self.expert = expert
-        w = np.zeros((4, len(EXPERTS)))
-        w[:, EXPERTS.index(expert)] = 1.0
+        w = np.zeros((4, len(names)))
+        w[:, names.index(expert)] = 1.0
         w.setflags(write=False)
         self._w = w
         self.learning_rate = 0.0
@@ -67,7 +68,7 @@ class ExpertAloneQAR(QAR):
 
     def __init__(self, config, expert: str, **kwargs: Any) -> None:
         super().__init__(config, **kwargs)
-        self.memory = FixedMemory(expert)
+        self.memory = FixedMemory(expert, self.experts.names)
         self.feedback_history = deque(maxlen=0)  # appends are dropped: no feedback angles
 
 
@@ -82,9 +83,9 @@ def independent_baselines(config, seed, run: Callable[[Any], Any]) -> dict[str, 
             baselines of its own.
 
     Returns:
-        name -> result: ``exact_twin`` and ``expert_<name>`` for each expert.
+        name -> result: ``exact_twin`` and ``expert_<name>`` for each of the config's experts.
     """
     out = {"exact_twin": run(QAR(config, backend="exact", seed=seed))}
-    for name in EXPERTS:
+    for name in config.experts:
         out[f"expert_{name}"] = run(ExpertAloneQAR(config, name, backend="exact", seed=seed))
     return out

@@ -2,7 +2,8 @@
 
 The tick circuit has ONE ``QuantumRegister`` named ``"q"`` of ``plan.total`` qubits, the
 components laid out at ``plan.offsets()``, and ONE ``ClassicalRegister`` per component
-(``market``, ``memory``, ``lmsr``, ``prospect``, ``hedge``, ``decision``, ``buffer``), each
+(``market``, ``memory``, one per expert with a register, named for it — for the built-ins
+``lmsr``, ``prospect``, ``hedge`` —, ``decision``, ``buffer``), each
 component measured into its own register once its last gate is done (memory and decision
 after the decision block, the others at the end). Its structure depends on the plan only
 (the buffer pattern on ``plan.regime``); everything that changes per tick is a ``Parameter``,
@@ -10,11 +11,12 @@ so a plan is built (and transpiled) once and each tick only binds numbers.
 
 Gate order (hardware-grade: the decision reads each fragment as early as its read qubit is
 set, so its light cone on a device holds only what it reads, see ``stages.py``): market
-amplitudes on (m1, m2); memory (controlled on m1, m2); the heads of LMSR, prospect and Hedge
-(one RY each: the LMSR and Hedge top qubits, the prospect ancilla); decision mapping
-(controlled on the memory, reading those three qubits); regime feedback (controlled on m1,
-m2); measurement of the memory and decision registers and a barrier; buffer pattern; the
-tails of LMSR, prospect and Hedge (their registers, controlled on the read qubits); the market
+amplitudes on (m1, m2); memory (controlled on m1, m2); the head of each expert's fragment
+(``Expert.circuit`` up to its read qubit, ``Expert.read_qubit``; one RY for each built-in:
+the LMSR and Hedge top qubits, the prospect ancilla); decision mapping (controlled on the
+memory, reading those qubits); regime feedback (controlled on m1, m2); measurement of the
+memory and decision registers and a barrier; buffer pattern; the experts' tails (their
+registers, controlled on the read qubits); the market
 code completion and phases; the other measurements. Every tail uses the qubits read before it
 only as controls, so this order gives the same measured distributions as fragment after
 fragment.
@@ -30,20 +32,16 @@ from qiskit import ClassicalRegister, QuantumCircuit, QuantumRegister
 
 from qar_qiskit.circuits.decision import decision_circuit, decision_parameter_values
 from qar_qiskit.circuits.feedback import feedback_circuit, feedback_parameter_values
-from qar_qiskit.circuits.hedge import hedge_circuit, hedge_parameter_values
 from qar_qiskit.circuits.inputs import TickInputs
-from qar_qiskit.circuits.lmsr import lmsr_circuit, lmsr_parameter_values
 from qar_qiskit.circuits.market import M1, M2, market_circuit, market_parameter_values
 from qar_qiskit.circuits.memory import memory_circuit, memory_parameter_values
-from qar_qiskit.circuits.patterns import pattern_circuit
-from qar_qiskit.circuits.prospect import prospect_circuit, prospect_parameter_values
+from qar_qiskit.circuits.patterns import MAX_READS, pattern_circuit
 from qar_qiskit.circuits.stages import split_at_read
 from qar_qiskit.errors import InputError
-from qar_qiskit.plan.allocation import COMPONENTS, AllocationPlan
+from qar_qiskit.experts.registry import ExpertSet, resolve_experts
+from qar_qiskit.plan.allocation import AllocationPlan
 
 __all__ = ["TickCircuit", "compose_tick_circuit", "clear_cache", "cache_info"]
-
-_FRAGMENTS = ("market", "memory", "lmsr", "prospect", "hedge", "decision", "feedback")
 
 
 @dataclass(frozen=True, eq=False)
@@ -62,12 +60,14 @@ class TickCircuit:
         spans: ``(label, start, stop)``: ``circuit.data[start:stop]`` came from one fragment
             (``lmsr head``, ``lmsr tail`` for a split one), in circuit order; for drawings
             (``circuits/draw.py``), which box each span.
+        experts: the plan's expert set.
     """
 
     plan: AllocationPlan
     circuit: QuantumCircuit
     parameters: tuple
     qubits: dict[str, tuple[int, ...]]
+    experts: ExpertSet
     _unmeasured: QuantumCircuit = field(repr=False)
     _slots: dict[str, np.ndarray] = field(repr=False)
     wiring: dict[str, tuple[int, ...]] = field(default_factory=dict, repr=False)
@@ -89,11 +89,8 @@ class TickCircuit:
         values = {
             "market": market_parameter_values(inputs.regime_probabilities, inputs.regime_phases),
             "memory": memory_parameter_values(inputs.memory_weights),
-            "lmsr": lmsr_parameter_values(inputs.lmsr_probabilities),
-            "prospect": prospect_parameter_values(
-                inputs.prospect_outcomes, inputs.prospect_probabilities, inputs.cpt_params
-            ),
-            "hedge": hedge_parameter_values(inputs.hedge_weights),
+            **{e.name: np.asarray(e.parameter_values(e.data(inputs)), dtype=float)
+               for e in inputs.experts.with_register},
             "decision": decision_parameter_values(inputs.size_risk_angles),
             "feedback": feedback_parameter_values(inputs.feedback_angles),
         }
@@ -112,25 +109,24 @@ class TickCircuit:
 
 
 def _build(plan: AllocationPlan) -> TickCircuit:
-    sizes, off = plan.sizes(), plan.offsets()
-    qubits = {name: tuple(range(off[name], off[name] + sizes[name])) for name in COMPONENTS}
+    experts = resolve_experts(plan.experts)
+    sizes, off, widths = plan.sizes(), plan.offsets(), plan.expert_sizes()
+    qubits = {name: tuple(range(off[name], off[name] + sizes[name])) for name in sizes}
     q = QuantumRegister(plan.total, "q")
     qc = QuantumCircuit(q, name=f"qar_tick_{plan.regime}")
 
     mk = qubits["market"]
     mem = qubits["memory"]
-    lmsr_top = qubits["lmsr"][-1]
-    anc = qubits["prospect"][-1]
-    hedge_top = qubits["hedge"][-1]
     dec = qubits["decision"]
+    registered = [e.name for e in experts.with_register]
+    local_read = {e.name: e.read_qubit(widths[e.name]) for e in experts.with_register}
+    read_q = [qubits[name][local_read[name]] for name in registered]
 
     fragments = {
         "market": (market_circuit(), list(mk)),
-        "memory": (memory_circuit(), [mem[0], mem[1], mk[M1], mk[M2]]),
-        "lmsr": (lmsr_circuit(plan.lmsr), list(qubits["lmsr"])),
-        "prospect": (prospect_circuit(plan.prospect), list(qubits["prospect"])),
-        "hedge": (hedge_circuit(plan.hedge), list(qubits["hedge"])),
-        "decision": (decision_circuit(), [*dec, mem[0], mem[1], lmsr_top, anc, hedge_top]),
+        "memory": (memory_circuit(plan.memory), [*mem, mk[M1], mk[M2]]),
+        **{e.name: (e.circuit(widths[e.name]), list(qubits[e.name])) for e in experts.with_register},
+        "decision": (decision_circuit(experts), [*dec, *mem, *read_q]),
         "feedback": (feedback_circuit(), [dec[2], dec[3], dec[4], mk[M1], mk[M2]]),
     }
     # The decision reads the read qubits themselves, not copies of them. A copy (CX read -> copy
@@ -143,13 +139,12 @@ def _build(plan: AllocationPlan) -> TickCircuit:
     # takes 42 s per 1024 noisy shots on this machine.
     # Each fragment the decision reads is split where its read qubit is set (stages.py): the
     # heads, then the reads, then the tails, which use the read qubits only as controls.
-    reads = {"market": [M1, M2], "lmsr": [plan.lmsr - 1], "prospect": [plan.prospect - 1],
-             "hedge": [plan.hedge - 1]}
+    reads = {"market": [M1, M2], **{name: [local_read[name]] for name in registered}}
     split = {name: split_at_read(fragments[name][0], reads[name]) for name in reads}
     front = [
         ("market head", split["market"][0], fragments["market"][1]),
         ("memory", *fragments["memory"]),
-        *((f"{n} head", split[n][0], fragments[n][1]) for n in ("lmsr", "prospect", "hedge")),
+        *((f"{n} head", split[n][0], fragments[n][1]) for n in registered),
         ("decision", *fragments["decision"]),
         ("feedback", *fragments["feedback"]),
     ]
@@ -157,9 +152,10 @@ def _build(plan: AllocationPlan) -> TickCircuit:
     # its measurement: a control on a measured qubit, the same distribution by the deferred-
     # measurement principle). In front it cost the crisis decision cone its CNOTs: best decision
     # ESP on FakeFez 0.668 -> 0.699 (32 seeds, optimization level 3).
+    witnesses = read_q[:MAX_READS]
     back = [
-        ("buffer", pattern_circuit(plan.regime, plan.buffer), [*qubits["buffer"], lmsr_top, anc, hedge_top, dec[4]]),
-        *((f"{n} tail", split[n][1], fragments[n][1]) for n in ("lmsr", "prospect", "hedge", "market")),
+        ("buffer", pattern_circuit(plan.regime, plan.buffer, len(witnesses)), [*qubits["buffer"], *witnesses, dec[4]]),
+        *((f"{n} tail", split[n][1], fragments[n][1]) for n in (*registered, "market")),
     ]
     spans = []
     for label, frag, where in front:
@@ -175,9 +171,9 @@ def _build(plan: AllocationPlan) -> TickCircuit:
         spans.append((label, len(measured.data), len(measured.data) + len(frag.data)))
         qc.compose(frag, qubits=where, inplace=True)
         measured.compose(frag, qubits=where, inplace=True)
-    _measure(measured, qubits, ("buffer", "market", "lmsr", "prospect", "hedge"))
-    # classical registers in COMPONENTS order (readers and SamplerV2 results name them)
-    measured = _ordered_cregs(measured)
+    _measure(measured, qubits, ("buffer", "market", *registered))
+    # classical registers in the plan's register order (readers and SamplerV2 results name them)
+    measured = _ordered_cregs(measured, tuple(sizes))
 
     parameters = tuple(qc.parameters)
     index = {p: i for i, p in enumerate(parameters)}
@@ -189,7 +185,7 @@ def _build(plan: AllocationPlan) -> TickCircuit:
         raise RuntimeError("composer: fragment parameters do not cover the circuit's parameters")
     wiring = {name: tuple(where) for name, (_, where) in fragments.items()}
     wiring["buffer"] = tuple(back[0][2])
-    return TickCircuit(plan, measured, parameters, qubits, qc, slots, wiring=wiring, spans=tuple(spans))
+    return TickCircuit(plan, measured, parameters, qubits, experts, qc, slots, wiring=wiring, spans=tuple(spans))
 
 
 def _measure(circuit: QuantumCircuit, qubits: dict[str, tuple[int, ...]], names) -> None:
@@ -200,10 +196,10 @@ def _measure(circuit: QuantumCircuit, qubits: dict[str, tuple[int, ...]], names)
             circuit.measure([circuit.qubits[i] for i in qubits[name]], creg)
 
 
-def _ordered_cregs(circuit: QuantumCircuit) -> QuantumCircuit:
-    """The same circuit with its classical registers declared in ``COMPONENTS`` order."""
+def _ordered_cregs(circuit: QuantumCircuit, order: tuple[str, ...]) -> QuantumCircuit:
+    """The same circuit with its classical registers declared in ``order``."""
     by_name = {c.name: c for c in circuit.cregs}
-    out = QuantumCircuit(*circuit.qregs, *(by_name[n] for n in COMPONENTS if n in by_name), name=circuit.name)
+    out = QuantumCircuit(*circuit.qregs, *(by_name[n] for n in order if n in by_name), name=circuit.name)
     out.global_phase = circuit.global_phase
     for inst in circuit.data:
         out.append(inst)

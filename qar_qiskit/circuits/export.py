@@ -7,9 +7,9 @@ structure that is transpiled once per plan and bound every tick. The golden copi
 repository's top-level ``circuits/`` folder; regenerate them with
 ``qar circuits export circuits/`` whenever a fragment changes (a test fails when they are stale).
 
-The tick fragments (market, memory, LMSR, prospect, hedge, decision, feedback, the four
-entanglement-buffer patterns and the composed tick circuit) are built at the sizes of the
-default :class:`AllocationPlan`.
+The tick fragments (market, memory, each built-in expert's ``Expert.circuit`` — LMSR,
+prospect, hedge —, decision, feedback, the four entanglement-buffer patterns and the composed
+tick circuit) are built at the sizes of the default :class:`AllocationPlan`.
 """
 
 from __future__ import annotations
@@ -77,15 +77,25 @@ def _plan():
     return AllocationPlan()
 
 
-def _tick_fragment(
-    module: str, func: str, size: str | None = None
-) -> Callable[[], QuantumCircuit]:
-    """Builder for the other tick fragments: ``qar_qiskit.circuits.<module>.<func>(size?)``."""
+def _tick_fragment(module: str, func: str) -> Callable[[], QuantumCircuit]:
+    """Builder for the other tick fragments: ``qar_qiskit.circuits.<module>.<func>()``."""
 
     def build() -> QuantumCircuit:
-        mod = importlib.import_module(f"qar_qiskit.circuits.{module}")
-        fn = getattr(mod, func)
-        return fn(getattr(_plan(), size)) if size else fn()
+        return getattr(importlib.import_module(f"qar_qiskit.circuits.{module}"), func)()
+
+    return build
+
+
+def _experts():
+    """The built-in experts with a register (their fragments at the default plan's sizes)."""
+    from qar_qiskit.experts.registry import default_experts
+
+    return default_experts().with_register
+
+
+def _expert_fragment(expert) -> Callable[[], QuantumCircuit]:
+    def build() -> QuantumCircuit:
+        return expert.circuit(_plan().expert_sizes()[expert.name])
 
     return build
 
@@ -127,12 +137,7 @@ def _entries() -> list[CircuitEntry]:
           _tick_fragment("market", "market_circuit")),
         e("memory", "learning memory: sqrt(w[r, a]) per regime, controlled by the market register",
           _tick_fragment("memory", "memory_circuit")),
-        e("lmsr", "LMSR price register (default plan size)",
-          _tick_fragment("lmsr", "lmsr_circuit", "lmsr")),
-        e("prospect", "prospect register (CPT weights) + value ancilla (default plan size)",
-          _tick_fragment("prospect", "prospect_circuit", "prospect")),
-        e("hedge", "Hedge weights register (default plan size)",
-          _tick_fragment("hedge", "hedge_circuit", "hedge")),
+        *(e(x.name, x.description or f"{x.name} expert register", _expert_fragment(x)) for x in _experts()),
         e("decision", "decision register mapped from the experts, selected by the memory",
           _tick_fragment("decision", "decision_circuit")),
         e("feedback", "regime feedback: RY/CRY on size and risk qubits from the regime qubits",

@@ -15,12 +15,12 @@ import numpy as np
 from qar_qiskit.backends.counts import counts_to_distribution
 from qar_qiskit.circuits.market import REGIME_CODES as _REGIME_CODES
 from qar_qiskit.errors import BackendError
-from qar_qiskit.plan.allocation import COMPONENTS, AllocationPlan
+from qar_qiskit.plan.allocation import AllocationPlan
 
 __all__ = ["Readout", "read_counts", "counts_to_distribution"]
 
 
-@dataclass(frozen=True, eq=False)
+@dataclass(frozen=True, eq=False, kw_only=True)
 class Readout:
     """Empirical outputs of one tick.
 
@@ -30,13 +30,16 @@ class Readout:
         regime_probabilities: ``P(r)`` from the valid market codes only, renormalised (zeros
             if no shot had a valid code).
         invalid_regime_rate: fraction of shots whose market code is not one of the 4 codes.
-        memory: expert-selector distribution (4).
-        lmsr: LMSR register distribution (``2**n_l``); ``p_up`` its top-qubit marginal.
+        memory: expert-selector distribution (``2**k``).
+        experts: expert name -> its reader's outputs (``Expert.read``: ``distribution``,
+            ``p_read`` and the expert's own), for each expert with a register.
+        decision: decision distribution (32, ``d = A + 4 S + 16 K``).
+        buffer: buffer register distribution.
+        lmsr: LMSR register distribution (``2**n_l``); ``p_up`` its top-qubit marginal (None
+            without the lmsr expert; likewise below).
         prospect_register: outcome-register distribution (``2**k``), ancilla summed out.
         u: the prospect ancilla's P(1), the normalised CPT value.
         hedge_weights: Hedge register distribution (``2**m``); ``p_hedge`` its top-qubit marginal.
-        decision: decision distribution (32, ``d = A + 4 S + 16 K``).
-        buffer: buffer register distribution.
         postselect_rejected_rate: share of the shots that post-selection dropped before these
             counts (None without post-selection; set by the pipeline from the executor's
             ``kept_shots``).
@@ -47,14 +50,15 @@ class Readout:
     regime_probabilities: np.ndarray
     invalid_regime_rate: float
     memory: np.ndarray
-    lmsr: np.ndarray
-    p_up: float
-    prospect_register: np.ndarray
-    u: float
-    hedge_weights: np.ndarray
-    p_hedge: float
+    experts: dict
     decision: np.ndarray
     buffer: np.ndarray
+    lmsr: np.ndarray | None = None
+    p_up: float | None = None
+    prospect_register: np.ndarray | None = None
+    u: float | None = None
+    hedge_weights: np.ndarray | None = None
+    p_hedge: float | None = None
     postselect_rejected_rate: float | None = None
 
     @property
@@ -67,7 +71,7 @@ def read_counts(plan: AllocationPlan, counts: dict[str, dict[str, int]]) -> Read
     """Per-register empirical distributions and component outputs from register counts.
 
     Args:
-        plan: the plan the circuit was composed for (register sizes).
+        plan: the plan the circuit was composed for (register sizes, experts).
         counts: register name -> counts dict (MSB-first bitstrings), for every register of
             the plan.
 
@@ -78,14 +82,15 @@ def read_counts(plan: AllocationPlan, counts: dict[str, dict[str, int]]) -> Read
         BackendError: a register is missing, a bitstring does not fit, or registers disagree
             on the number of shots.
     """
-    sizes = plan.sizes()
+    from qar_qiskit.experts.registry import resolve_experts
+
     dists, shots = {}, None
-    for name in COMPONENTS:
-        if sizes[name] == 0:
+    for name, size in plan.sizes().items():
+        if size == 0:
             continue
         if name not in counts:
             raise BackendError(f"{name}: register missing from the counts")
-        dist, n = counts_to_distribution(counts[name], sizes[name], name)
+        dist, n = counts_to_distribution(counts[name], size, name)
         if shots is not None and n != shots:
             raise BackendError(f"{name}: {n} shots, other registers have {shots}")
         dists[name], shots = dist, n
@@ -100,23 +105,22 @@ def read_counts(plan: AllocationPlan, counts: dict[str, dict[str, int]]) -> Read
     invalid = float(market[invalid_mask].sum())  # exactly 0.0 when no invalid code occurred
     regime = valid / total if total > 0 else np.zeros(4)
 
-    def top(d: np.ndarray) -> float:
-        return float(d[d.size // 2:].sum())
-
-    prospect = dists["prospect"]
-    half = prospect.size // 2
+    outputs = {e.name: e.read(dists[e.name]) for e in resolve_experts(plan.experts).with_register}
+    builtin = {}
+    if "lmsr" in outputs:
+        builtin.update(lmsr=dists["lmsr"], p_up=outputs["lmsr"]["p_read"])
+    if "prospect" in outputs:
+        builtin.update(prospect_register=outputs["prospect"]["register"], u=outputs["prospect"]["p_read"])
+    if "hedge" in outputs:
+        builtin.update(hedge_weights=dists["hedge"], p_hedge=outputs["hedge"]["p_read"])
     return Readout(
         shots=int(shots),
         distributions=dists,
         regime_probabilities=regime,
         invalid_regime_rate=invalid,
         memory=dists["memory"],
-        lmsr=dists["lmsr"],
-        p_up=top(dists["lmsr"]),
-        prospect_register=prospect[:half] + prospect[half:],
-        u=float(prospect[half:].sum()),
-        hedge_weights=dists["hedge"],
-        p_hedge=top(dists["hedge"]),
+        experts=outputs,
         decision=dists["decision"],
         buffer=dists.get("buffer", np.ones(1)),
+        **builtin,
     )

@@ -17,8 +17,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from qar_qiskit.classical.prospect import cpt_decision_weights, cpt_value, value_function
+from qar_qiskit.circuits.patterns import MAX_READS, pattern_sources
 from qar_qiskit.errors import InputError
+from qar_qiskit.experts.builtin import BUILTINS
+from qar_qiskit.experts.registry import bit_angles, check_edge_gain
 from qar_qiskit.labels import ACTIONS, EXPERTS, REGIMES, RISKS, SIZES
 
 __all__ = [
@@ -32,7 +34,6 @@ __all__ = [
     "encode_decision",
     "expert_outputs",
     "size_risk_angles",
-    "action_distributions",
     "bit_probabilities",
     "decision_table",
     "decision_distribution",
@@ -60,47 +61,42 @@ def encode_decision(action: str, size: str, risk: str) -> int:
         raise InputError(f"decision: unknown (action, size, risk) {(action, size, risk)!r}") from None
 
 
-def _top_half(p: np.ndarray) -> float:
-    return float(p[p.size // 2:].sum())
-
-
 def expert_outputs(inputs) -> dict:
-    """Each expert's scalar output.
+    """Each expert's scalar outputs (``Expert.p_read`` and the built-ins' named outputs).
 
+    * ``p_read``: ``P(read_a = 1)`` per expert in set order (0 without a register).
     * ``p_up = sum_{i >= 2**(n_l - 1)} p_i``: LMSR mass on the up-bins (Hanson 2003).
     * ``cpt_value V = sum_i pi_i v(x_i)`` (Tversky & Kahneman 1992), ``L = max_i |v(x_i)|``,
       ``u = 1/2 + V / (2 L sum(pi))`` (1/2 when L = 0): the prospect ancilla's P(1).
     * ``p_hedge = sum_{k >= 2**(m-1)} w_k`` and ``expected_hedge_ratio = sum_k w_k k/(2**m - 1)``.
+    * ``protection``: the hedge ratio a hedge decision keeps (``ExpertSet.protection``).
 
     Args:
         inputs: :class:`qar_qiskit.circuits.inputs.TickInputs`.
 
     Returns:
-        dict with keys ``p_up``, ``u``, ``cpt_value``, ``value_scale`` (L),
-        ``weight_sum`` (sum pi), ``p_hedge``, ``expected_hedge_ratio``.
+        dict with ``p_read`` (array), ``experts`` (name -> ``Expert.outputs``) and
+        ``protection``, plus, for the built-ins in the set,
+        ``p_up``; ``u``, ``cpt_value``, ``value_scale`` (L), ``weight_sum`` (sum pi);
+        ``p_hedge``, ``expected_hedge_ratio``.
     """
-    x, p = inputs.prospect_outcomes, inputs.prospect_probabilities
-    params = inputs.cpt_params
-    big_v = cpt_value(x, p, params)
-    pi_sum = float(np.sum(cpt_decision_weights(x, p, params)))
-    big_l = float(np.max(np.abs(value_function(x, params))))
-    u = 0.5 if big_l == 0.0 or pi_sum == 0.0 else 0.5 + big_v / (2.0 * big_l * pi_sum)
-    w = inputs.hedge_weights
-    ratios = np.arange(w.size) / (w.size - 1)
-    return {
-        "p_up": _top_half(inputs.lmsr_probabilities),
-        "u": float(u),
-        "cpt_value": float(big_v),
-        "value_scale": big_l,
-        "weight_sum": pi_sum,
-        "p_hedge": _top_half(w),
-        "expected_hedge_ratio": float(np.dot(w, ratios)),
-    }
+    experts = inputs.experts
+    per = {e.name: e.outputs(e.data(inputs)) if e.has_register else {"p_read": 0.0} for e in experts}
+    out: dict = {"p_read": np.array([float(per[n]["p_read"]) for n in experts.names]), "experts": per,
+                 "protection": experts.protection(inputs)}
+    if "lmsr" in per:
+        out["p_up"] = float(per["lmsr"]["p_read"])
+    if "prospect" in per:
+        out.update({k: per["prospect"][k] for k in ("u", "cpt_value", "value_scale", "weight_sum")})
+    if "hedge" in per:
+        out["p_hedge"] = float(per["hedge"]["p_read"])
+        out["expected_hedge_ratio"] = per["hedge"]["expected_ratio"]
+    return out
 
 
 def size_risk_angles(p_up: float, u: float, hedge_weights, edge_gain: float = 4.0) -> np.ndarray:
-    """Size/risk angles ``beta[a, j]`` (rows lmsr, prospect, hedge, abstain; columns
-    size_lo, size_hi, risk).
+    """Size/risk angles ``beta[a, j]`` of the four built-ins (rows lmsr, prospect, hedge, abstain;
+    columns size_lo, size_hi, risk), from each expert's :meth:`~qar_qiskit.experts.Expert.size_risk`.
 
     Rule: ``s_lmsr = min(1, g |2 p_up - 1|)``, ``k_lmsr = s_lmsr``;
     ``s_prospect = min(1, g |2u - 1|)``, ``k_prospect = u``; ``s_hedge = E[h]``,
@@ -122,49 +118,31 @@ def size_risk_angles(p_up: float, u: float, hedge_weights, edge_gain: float = 4.
     for name, v in (("p_up", p_up), ("u", u)):
         if not (np.isfinite(v) and -1e-12 <= v <= 1 + 1e-12):
             raise InputError(f"{name}: must be a probability, got {v!r}")
-    if not (np.isfinite(edge_gain) and edge_gain >= 0):
-        raise InputError(f"edge_gain: must be finite and >= 0, got {edge_gain!r}")
-    e_h = float(np.dot(w / w.sum(), np.arange(w.size) / (w.size - 1)))
-    s_l = min(1.0, edge_gain * abs(2 * p_up - 1))
-    s_p = min(1.0, edge_gain * abs(2 * u - 1))
-    probs = np.array([
-        [s_l, s_l, s_l],
-        [s_p, s_p, u],
-        [e_h, e_h, 1.0 - e_h],
-        [0.0, 0.0, 0.0],
-    ])
-    return 2.0 * np.arcsin(np.sqrt(np.clip(probs, 0.0, 1.0)))
-
-
-def action_distributions(outputs: dict) -> np.ndarray:
-    """``P_a(A)``: (4 experts, 4 actions) from :func:`expert_outputs`."""
-    p_up, u, ph = outputs["p_up"], outputs["u"], outputs["p_hedge"]
-    return np.array([
-        [1 - p_up, 0.0, p_up, 0.0],  # lmsr: buy w.p. p_up, else sell
-        [1 - u, 0.0, u, 0.0],        # prospect: buy w.p. u, else sell
-        [0.0, 1 - ph, 0.0, ph],      # hedge: hedge w.p. p_hedge, else hold
-        [0.0, 1.0, 0.0, 0.0],        # abstain: hold
-    ])
+    check_edge_gain(edge_gain)
+    data = (None, None, w, None)
+    reads = (p_up, u, None, 0.0)
+    return bit_angles([e.size_risk(d, p, edge_gain) for e, d, p in zip(BUILTINS, data, reads)])
 
 
 def bit_probabilities(inputs) -> np.ndarray:
-    """``P(bit_j = 1 | r, a) = sin^2((beta[a, j] + delta[r, j]) / 2)``, shape (4 r, 4 a, 3 j)."""
+    """``P(bit_j = 1 | r, a) = sin^2((beta[a, j] + delta[r, j]) / 2)``, shape (4 r, n a, 3 j)."""
     beta, delta = inputs.size_risk_angles, inputs.feedback_angles
     return np.sin((beta[None, :, :] + delta[:, None, :]) / 2.0) ** 2
 
 
 def decision_table(inputs, outputs: dict | None = None) -> np.ndarray:
-    """``P_a(d | r)``: each expert's decision distribution in each regime, shape (4 r, 4 a, 32 d).
+    """``P_a(d | r)``: each expert's decision distribution in each regime, shape (4 r, n a, 32 d).
 
     ``P_a(d | r) = P_a(A) P(K | r, a) P(S_hi | r, a) P(S_lo | r, a)`` with ``d = A + 4 S + 16 K``
     (docs/model.md); ``outputs`` is :func:`expert_outputs` of ``inputs`` if already computed.
     """
-    pa = action_distributions(outputs if outputs is not None else expert_outputs(inputs))  # (a, A)
+    p_read = (outputs if outputs is not None else expert_outputs(inputs))["p_read"]
+    pa = inputs.experts.action_distributions(p_read)               # (a, A)
     q = bit_probabilities(inputs)                                   # (r, a, j)
     bits = np.stack([1.0 - q, q], axis=-1)                          # (r, a, j, value)
     # axes of the result: K (risk), size_hi, size_lo, A  -> C-order index 16K + 8Shi + 4Slo + A
     t = np.einsum("aA,rak,rah,ral->rakhlA", pa, bits[:, :, 2], bits[:, :, 1], bits[:, :, 0])
-    return t.reshape(4, 4, 32)
+    return t.reshape(4, inputs.experts.n, 32)
 
 
 def decision_distribution(inputs, outputs: dict | None = None, table: np.ndarray | None = None) -> np.ndarray:
@@ -175,33 +153,26 @@ def decision_distribution(inputs, outputs: dict | None = None, table: np.ndarray
 
 
 def expert_decision_distributions(inputs, outputs: dict | None = None, table: np.ndarray | None = None) -> np.ndarray:
-    """Each expert alone (memory one-hot on it in every regime): ``sum_r P(r) P_a(d | r)``, shape (4, 32)."""
+    """Each expert alone (memory one-hot on it in every regime): ``sum_r P(r) P_a(d | r)``, shape (n, 32)."""
     table = decision_table(inputs, outputs) if table is None else table
     return np.einsum("r,rad->ad", inputs.regime_probabilities, table)
 
 
-_TWIN_PATTERNS = {
-    "stable": [("lmsr_top", "prospect_anc")],
-    "trending": [("lmsr_top", "hedge_top")],
-    "volatile": [("lmsr_top", "prospect_anc"), ("prospect_anc", "hedge_top")],
-}
-
-
-def _buffer_distribution(regime: str, n_buffer: int, outputs: dict, p_risk: float) -> np.ndarray:
+def _buffer_distribution(regime: str, n_buffer: int, reads: list[float], p_risk: float) -> np.ndarray:
+    """Buffer register twin: XORs of independent read bits (``P(1)`` in ``reads``), or risk copies."""
     out = np.zeros(1 << n_buffer)
     if regime == "crisis":
         out[0] = 1.0 - p_risk
         out[-1] += p_risk
         return out
-    pattern = _TWIN_PATTERNS[regime]
-    src_p = {"lmsr_top": outputs["p_up"], "prospect_anc": outputs["u"], "hedge_top": outputs["p_hedge"]}
-    names = list(src_p)
-    for combo in range(8):
-        val = {n: (combo >> i) & 1 for i, n in enumerate(names)}
-        prob = np.prod([src_p[n] if val[n] else 1.0 - src_p[n] for n in names])
+    pattern = pattern_sources(regime, n_buffer, len(reads))
+    for combo in range(1 << len(reads)):
+        val = {f"read{i}": (combo >> i) & 1 for i in range(len(reads))}
+        prob = np.prod([p if val[f"read{i}"] else 1.0 - p for i, p in enumerate(reads)])
         index = 0
-        for b, (s1, s2) in enumerate(pattern):
-            index |= (val[s1] ^ val[s2]) << b
+        for b, srcs in enumerate(pattern):
+            for src in srcs:
+                index ^= val[src] << b
         out[index] += prob
     return out
 
@@ -213,42 +184,37 @@ def component_marginals(inputs, plan) -> dict[str, np.ndarray]:
 
     Returns:
         dict with ``market`` (16; mass ``P(r)`` on the 4 codes), ``regime`` (4),
-        ``memory`` (4), ``market_memory`` (64; index ``code + 16 a``, mass ``P(r) w[r, a]``),
-        ``lmsr`` (2**n_l), ``prospect`` (2**n_p; index ``i + 2**k anc``, mass
-        ``pi_i/sum(pi) * (g_i or 1 - g_i)``), ``hedge`` (2**m), ``decision`` (32), ``buffer``
+        ``memory`` (``2**k``), ``market_memory`` (``16 * 2**k``; index ``code + 16 a``, mass
+        ``P(r) w[r, a]``), each expert with a register by name (``Expert.twin``: for the
+        built-ins ``lmsr`` (2**n_l), ``prospect`` (2**n_p; index ``i + 2**k anc``, mass
+        ``pi_i/sum(pi) * (g_i or 1 - g_i)``), ``hedge`` (2**m)), ``decision`` (32), ``buffer``
         (2**n_buffer, per the plan's regime pattern).
 
     Raises:
-        InputError: if the input sizes do not match the plan.
+        InputError: if the inputs do not match the plan.
     """
     inputs.check_plan(plan)
+    experts = inputs.experts
     pr, w = inputs.regime_probabilities, inputs.memory_weights
+    states = 1 << experts.memory_qubits
     market = np.zeros(16)
     market[list(REGIME_CODES)] = pr
-    market_memory = np.zeros(64)
+    market_memory = np.zeros(16 * states)
     for r, code in enumerate(REGIME_CODES):
-        for a in range(4):
+        for a in range(experts.n):
             market_memory[code + 16 * a] = pr[r] * w[r, a]
-
-    x, p, params = inputs.prospect_outcomes, inputs.prospect_probabilities, inputs.cpt_params
-    pi = np.asarray(cpt_decision_weights(x, p, params), dtype=float)
-    v = np.asarray(value_function(x, params), dtype=float)
-    big_l = float(np.max(np.abs(v)))
-    g = np.full(v.size, 0.5) if big_l == 0.0 else (1.0 + v / big_l) / 2.0
-    reg = pi / pi.sum()
-    prospect = np.concatenate([reg * (1.0 - g), reg * g])
+    memory = np.zeros(states)
+    memory[: experts.n] = pr @ w
 
     outputs = expert_outputs(inputs)
     decision = decision_distribution(inputs, outputs)
-    p_risk = float(decision[16:].sum())
+    reads = [float(p) for e, p in zip(experts, outputs["p_read"]) if e.has_register][:MAX_READS]
     return {
         "market": market,
         "regime": pr.copy(),
-        "memory": pr @ w,
+        "memory": memory,
         "market_memory": market_memory,
-        "lmsr": inputs.lmsr_probabilities.copy(),
-        "prospect": prospect,
-        "hedge": inputs.hedge_weights.copy(),
+        **{e.name: np.asarray(e.twin(e.data(inputs)), dtype=float) for e in experts.with_register},
         "decision": decision,
-        "buffer": _buffer_distribution(plan.regime, plan.buffer, outputs, p_risk),
+        "buffer": _buffer_distribution(plan.regime, plan.buffer, reads, float(decision[16:].sum())),
     }

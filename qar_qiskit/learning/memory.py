@@ -22,27 +22,35 @@ from __future__ import annotations
 import numpy as np
 
 from qar_qiskit.errors import InputError
+from qar_qiskit.experts.registry import default_experts
 from qar_qiskit.labels import EXPERTS
 
+__all__ = ["EXPERTS", "DEFAULT_PRIOR", "LearningMemory"]
 
 #: Prior expert weights per regime (ours, not in the seeds): trust the market-price experts in
 #: calm markets, lean on Hedge and abstention in a crisis (seeds: hedge "high_in_crisis").
-DEFAULT_PRIOR = np.array(
-    [
-        [0.30, 0.30, 0.20, 0.20],  # stable
-        [0.35, 0.25, 0.20, 0.20],  # trending
-        [0.25, 0.30, 0.25, 0.20],  # volatile
-        [0.10, 0.15, 0.45, 0.30],  # crisis
-    ]
-)
+#: Rows stable, trending, volatile, crisis; columns the built-ins' ``Expert.prior``.
+DEFAULT_PRIOR = default_experts().prior()
+
+
+def _shape(a: np.ndarray) -> bool:
+    return a.ndim == 2 and a.shape[0] == 4 and a.shape[1] >= 2
+
+
+def _array(data: dict, key: str) -> np.ndarray:
+    try:
+        return np.asarray(data[key], dtype=float)
+    except ValueError:  # rows of different lengths
+        raise InputError(f"memory.{key}: rows of different lengths") from None
 
 
 class LearningMemory:
-    """Multiplicative-weights memory, one weight vector over the experts per regime.
+    """Multiplicative-weights memory, one weight vector over the ``n`` experts per regime.
 
     Args:
         learning_rate: eta.
-        prior: 4x4 row-stochastic initial weights (regimes x experts).
+        prior: (4, n) positive initial weights (regimes x experts), normalised per row
+            (default: the built-ins' priors, :data:`DEFAULT_PRIOR`).
     """
 
     def __init__(self, learning_rate: float = 0.1, prior: np.ndarray | None = None) -> None:
@@ -51,19 +59,24 @@ class LearningMemory:
         self.learning_rate = float(learning_rate)
         prior = DEFAULT_PRIOR if prior is None else np.asarray(prior, dtype=float)
         self._log_w = np.log(self._check_weights(prior, "prior"))
-        self.cumulative_reward = np.zeros((4, 4))  # regime-weighted reward per (regime, expert)
+        n = prior.shape[1]
+        self.cumulative_reward = np.zeros((4, n))  # regime-weighted reward per (regime, expert)
         self.learner_reward = np.zeros(4)  # regime-weighted reward of the mixture per regime
         self.updates = 0
 
     @staticmethod
     def _check_weights(w: np.ndarray, name: str) -> np.ndarray:
-        if w.shape != (4, 4) or not np.all(np.isfinite(w)) or np.any(w <= 0):
-            raise InputError(f"{name}: expected a 4x4 array of positive finite weights")
+        if not _shape(w) or not np.all(np.isfinite(w)) or np.any(w <= 0):
+            raise InputError(f"{name}: expected a (4, n >= 2) array of positive finite weights")
         return w / w.sum(axis=1, keepdims=True)
 
     @property
+    def n_experts(self) -> int:
+        return self._log_w.shape[1]
+
+    @property
     def weights(self) -> np.ndarray:
-        """Row-stochastic 4x4 weights ``w[r, a]``."""
+        """Row-stochastic (4, n) weights ``w[r, a]``."""
         w = np.exp(self._log_w - self._log_w.max(axis=1, keepdims=True))
         return w / w.sum(axis=1, keepdims=True)
 
@@ -76,13 +89,13 @@ class LearningMemory:
         """Apply one multiplicative-weights step.
 
         Args:
-            rewards: (4,) rewards per expert in [-1, 1].
+            rewards: (n,) rewards per expert in [-1, 1].
             regime_probabilities: (4,) regime probabilities at decision time.
         """
         rho = np.asarray(rewards, dtype=float)
         p = np.asarray(regime_probabilities, dtype=float)
-        if rho.shape != (4,) or not np.all(np.isfinite(rho)) or np.any(np.abs(rho) > 1 + 1e-12):
-            raise InputError("rewards: expected 4 finite values in [-1, 1]")
+        if rho.shape != (self.n_experts,) or not np.all(np.isfinite(rho)) or np.any(np.abs(rho) > 1 + 1e-12):
+            raise InputError(f"rewards: expected {self.n_experts} finite values in [-1, 1]")
         if p.shape != (4,) or not np.all(np.isfinite(p)) or np.any(p < 0) or abs(p.sum() - 1) > 1e-6:
             raise InputError("regime_probabilities: expected 4 probabilities summing to 1")
         w = self.weights
@@ -108,14 +121,17 @@ class LearningMemory:
 
     @classmethod
     def from_dict(cls, data: dict) -> "LearningMemory":
-        log_w = np.asarray(data["log_weights"], dtype=float)
-        if log_w.shape != (4, 4) or not np.all(np.isfinite(log_w)):
-            raise InputError("memory.log_weights: expected a finite 4x4 array")
+        log_w = _array(data, "log_weights")
+        if not _shape(log_w) or not np.all(np.isfinite(log_w)):
+            raise InputError("memory.log_weights: expected a finite (4, n >= 2) array")
+        cumulative = _array(data, "cumulative_reward")
+        if cumulative.shape != log_w.shape:
+            raise InputError(f"memory.cumulative_reward: expected shape {log_w.shape}, got {cumulative.shape}")
         # log-weights are kept as saved: a weight that trails the best by more than ~745 in log
         # space (a long run of consistent outcomes) is 0 as a float but a valid log-weight
         mem = cls(float(data["learning_rate"]))
         mem._log_w = log_w
-        mem.cumulative_reward = np.asarray(data["cumulative_reward"], dtype=float).reshape(4, 4)
+        mem.cumulative_reward = cumulative
         mem.learner_reward = np.asarray(data["learner_reward"], dtype=float).reshape(4)
         mem.updates = int(data["updates"])
         return mem

@@ -6,6 +6,7 @@ from collections import deque
 
 import numpy as np
 
+#: The built-ins with a register (the default set's synergy experts).
 SYNERGY_EXPERTS: tuple[str, ...] = ("lmsr", "prospect", "hedge")
 
 
@@ -26,21 +27,26 @@ class PerformanceTracker:
 
 
 class SynergyMatrix:
-    """3x3 co-success of the LMSR, prospect and Hedge experts.
+    """Co-success of the experts that act (those with a register; for the built-ins 3x3 over
+    LMSR, prospect and Hedge).
 
     ``matrix[i, j]`` is the fraction of recorded outcomes in which experts i and j both earned a
     positive reward (the diagonal is each expert's own hit rate).
+
+    Args:
+        names: the experts, in order (default :data:`SYNERGY_EXPERTS`).
     """
 
-    def __init__(self) -> None:
-        self.co_success = np.zeros((3, 3))
+    def __init__(self, names: tuple[str, ...] = SYNERGY_EXPERTS) -> None:
+        self.names = tuple(names)
+        self.co_success = np.zeros((len(self.names), len(self.names)))
         self.count = 0
 
     def add(self, rewards: dict[str, float]) -> None:
-        hit = np.array([rewards[name] > 0 for name in SYNERGY_EXPERTS], dtype=float)
+        hit = np.array([rewards[name] > 0 for name in self.names], dtype=float)
         self.co_success += np.outer(hit, hit)
         self.count += 1
 
     @property
     def matrix(self) -> np.ndarray:
-        return self.co_success / self.count if self.count else np.zeros((3, 3))
+        return self.co_success / self.count if self.count else np.zeros_like(self.co_success)

@@ -6,6 +6,9 @@ The fixed registers take what their encodings need (market 4, memory 2, decision
 one at a time in a regime-specific priority order: stable markets favour the LMSR price
 resolution, crisis favours the Hedge register, volatile favours prospect valuation, trending
 shares between LMSR and Hedge (seeds: "priority: high_in_crisis" for hedge, "high" for LMSR).
+Plug-in experts (``qar_qiskit.experts``) take their range from ``Expert.qubit_range`` and one
+turn per round after the built-ins; an expert without a register (abstain) takes none. The
+memory register has ``ceil(log2 n)`` qubits for ``n`` experts.
 """
 
 from __future__ import annotations
@@ -14,39 +17,40 @@ from functools import lru_cache
 
 from qar_qiskit.config import FIXED_REGISTER_QUBITS, MIN_BUFFER_QUBITS, REGIMES, QARConfig
 from qar_qiskit.errors import ConfigError
-from qar_qiskit.plan.allocation import AllocationPlan
+from qar_qiskit.plan.allocation import BUILTIN_REGISTERS, AllocationPlan
 
-#: Order in which spare algorithm qubits are handed out, per regime (cycled).
-PRIORITY: dict[str, tuple[str, ...]] = {
-    "stable": ("lmsr", "lmsr", "prospect", "hedge"),
-    "trending": ("lmsr", "hedge", "prospect"),
-    "volatile": ("prospect", "hedge", "lmsr"),
-    "crisis": ("hedge", "hedge", "prospect", "lmsr"),
-}
-
-
-def plan_for_regime(config: QARConfig, regime: str) -> AllocationPlan:
+def plan_for_regime(config: QARConfig, regime: str, experts=None) -> AllocationPlan:
     """The allocation plan for ``regime`` under ``config``'s budget and ranges.
+
+    Args:
+        config: the config.
+        regime: the dominant regime.
+        experts: an ``ExpertSet`` (or names/instances); None: the config's ``experts``.
 
     Raises:
         ConfigError: unknown regime, or ranges that leave no valid plan.
     """
+    from qar_qiskit.experts.registry import resolve_experts
+
     if regime not in REGIMES:
         raise ConfigError(f"regime: unknown regime {regime!r}; expected one of {', '.join(REGIMES)}")
-    return _plan(config, regime)
+    return _plan(config, regime, resolve_experts(config.experts if experts is None else experts))
 
 
-def all_plans(config: QARConfig) -> dict[str, AllocationPlan]:
+def all_plans(config: QARConfig, experts=None) -> dict[str, AllocationPlan]:
     """Plans for the four regimes."""
-    return {r: plan_for_regime(config, r) for r in REGIMES}
+    return {r: plan_for_regime(config, r, experts) for r in REGIMES}
+
+
+_BUILTIN = tuple(n for n, field in BUILTIN_REGISTERS.items() if field)
 
 
 @lru_cache(maxsize=64)
-def _plan(config: QARConfig, regime: str) -> AllocationPlan:
+def _plan(config: QARConfig, regime: str, experts) -> AllocationPlan:
     ranges = config.resource_allocation.dynamic_ranges
-    algos = config.algorithms
     total = config.quantum_resources.total_qubits
-    fixed = {**FIXED_REGISTER_QUBITS, "buffer": max(MIN_BUFFER_QUBITS, ranges.entanglement_buffer.min)}
+    fixed = {**FIXED_REGISTER_QUBITS, "memory": experts.memory_qubits,
+             "buffer": max(MIN_BUFFER_QUBITS, ranges.entanglement_buffer.min)}
     budget = total - sum(fixed.values())
     pool = min(budget, ranges.algorithm_pool.max)
     if pool < ranges.algorithm_pool.min:
@@ -54,20 +58,29 @@ def _plan(config: QARConfig, regime: str) -> AllocationPlan:
             f"resource_allocation.dynamic_ranges.algorithm_pool: only {pool} qubits left for the "
             f"algorithms, below the minimum {ranges.algorithm_pool.min}"
         )
-    sizes = {name: getattr(algos, name).min_qubits for name in ("lmsr", "prospect", "hedge")}
+    limits = {e.name: e.qubit_range(config) for e in experts.with_register}
+    sizes = {name: lo for name, (lo, _) in limits.items()}
     spare = pool - sum(sizes.values())
-    order = PRIORITY[regime]
+    if spare < 0:
+        raise ConfigError(f"experts: their minimum registers need {sum(sizes.values())} qubits, above the "
+                          f"{pool} the algorithm pool has")
+    # resource_allocation.priority: the regime's order for the spare qubits (cycled); experts it
+    # does not name come after it, in set order
+    named = getattr(config.resource_allocation.priority, regime)
+    order = [n for n in named if n in sizes] + [n for n in sizes if n not in named]
     step = 0
-    while spare > 0:
+    while spare > 0 and order:
         grown = False
         for _ in range(len(order)):
             name = order[step % len(order)]
             step += 1
-            if sizes[name] < getattr(algos, name).max_qubits:
+            if sizes[name] < limits[name][1]:
                 sizes[name] += 1
                 spare -= 1
                 grown = True
                 break
         if not grown:
             break  # every algorithm is at its maximum
-    return AllocationPlan(regime=regime, **fixed, **sizes)
+    builtin = {n: sizes[n] for n in _BUILTIN if n in sizes}
+    plugins = tuple((e.name, sizes.get(e.name, 0)) for e in experts if e.name not in BUILTIN_REGISTERS)
+    return AllocationPlan(regime=regime, **fixed, **builtin, experts=experts.names, plugin_qubits=plugins)

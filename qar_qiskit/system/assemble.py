@@ -25,8 +25,8 @@ from qar_qiskit.classical.decision import expert_decision_distributions
 from qar_qiskit.classical.stats import wilson_interval
 from qar_qiskit.config import REGIMES
 from qar_qiskit.decision.model import Decision
+from qar_qiskit.experts.tick import decision_components
 from qar_qiskit.decision.positions import ACTIONS, RISKS, SIZES, RiskAssessment, RiskManager, decision_positions
-from qar_qiskit.learning.memory import EXPERTS
 from qar_qiskit.system.execute import Execution
 from qar_qiskit.system.prepare import PreparedTick
 
@@ -66,7 +66,7 @@ def assemble_decision(prepared: PreparedTick, execution: Execution, ctx: TickCon
     dist = sampled if sampled is not None else exact
     d = int(np.argmax(dist))
     d_exact = int(np.argmax(exact))
-    protection = float(out["expected_hedge_ratio"])
+    protection = float(out["protection"])
     pos_table = decision_positions(protection) * ctx.assessment.scale
     order_rows = ctx.risk.orders(float(pos_table[d]), ctx.assessment.flags)
     if shots:
@@ -75,19 +75,11 @@ def assemble_decision(prepared: PreparedTick, execution: Execution, ctx: TickCon
     else:
         resolvable = True
         ci = (float(exact[d]), float(exact[d]))
-    expert_pos = dict(zip(EXPERTS, map(float, expert_decision_distributions(inputs, table=prepared.table) @ pos_table)))
+    expert_pos = dict(zip(inputs.experts.names,
+                          map(float, expert_decision_distributions(inputs, table=prepared.table) @ pos_table)))
     regime_probs = dict(zip(REGIMES, map(float, analysis.probabilities)))
     measured = dict(zip(REGIMES, map(float, readout.regime_probabilities))) if readout else regime_probs
-    components = {
-        "lmsr": {"probabilities": (readout.lmsr if readout else inputs.lmsr_probabilities).tolist(),
-                 "exact_probabilities": inputs.lmsr_probabilities.tolist(), "p_up": float(out["p_up"])},
-        "prospect": {"normalised_value": float(readout.u if readout else out["u"]),
-                     "exact_normalised_value": float(out["u"]), "cpt_value": float(out["cpt_value"])},
-        "hedge": {"weights": (readout.hedge_weights if readout else inputs.hedge_weights).tolist(),
-                  "exact_weights": inputs.hedge_weights.tolist(), "expected_ratio": protection},
-        "memory": {"weights": inputs.memory_weights.tolist()},
-        "feedback_angles": inputs.feedback_angles.tolist(),
-    }
+    components = decision_components(inputs, out, readout)
     a, s, k = d % 4, (d // 4) % 4, d // 16
     ea, es, ek = d_exact % 4, (d_exact // 4) % 4, d_exact // 16
     return Decision(

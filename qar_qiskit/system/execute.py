@@ -57,8 +57,9 @@ def mitigated_distribution(quasi: dict[str, float], size: int) -> np.ndarray:
     return dist / total
 
 
-def postselection(settings: RunSettings) -> dict:
-    """The executor's ``postselect`` mapping of the settings (register -> kept codes)."""
+def postselection(settings: RunSettings, experts=None) -> dict:
+    """The executor's ``postselect`` mapping of the settings (register -> kept codes; the
+    consistency codes are those of ``experts``, default the built-in set)."""
     from qar_qiskit.circuits.decision import CONSISTENCY_KEY, consistent_codes
     from qar_qiskit.circuits.market import REGIME_CODES
 
@@ -66,7 +67,7 @@ def postselection(settings: RunSettings) -> dict:
     if settings.postselect_market:
         postselect["market"] = REGIME_CODES
     if settings.postselect_consistency:
-        postselect[CONSISTENCY_KEY] = consistent_codes()
+        postselect[CONSISTENCY_KEY] = consistent_codes(experts)
     return postselect
 
 
@@ -88,7 +89,7 @@ def execute_tick(resilient: ResilientExecutor, prepared: PreparedTick, settings:
     tick_circuit = prepared.tick_circuit()
     values = tick_circuit.parameter_values(prepared.inputs)[None, :]
     timing["bind_s"] = time.perf_counter() - t
-    postselect = postselection(settings)
+    postselect = postselection(settings, prepared.inputs.experts)
     extra = {"postselect": postselect} if postselect else {}
 
     def read(result) -> Readout:

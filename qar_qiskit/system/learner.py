@@ -24,7 +24,8 @@ from qar_qiskit.config import REGIMES, QARConfig
 from qar_qiskit.decision.positions import ACTIONS, RISKS, SIZES, RiskManager
 from qar_qiskit.errors import InputError
 from qar_qiskit.learning.feedback import FeedbackRecord
-from qar_qiskit.learning.memory import EXPERTS, LearningMemory
+from qar_qiskit.experts.registry import ExpertSet, check_state_experts
+from qar_qiskit.learning.memory import LearningMemory
 from qar_qiskit.learning.trackers import PerformanceTracker, SynergyMatrix
 
 __all__ = ["Learner", "PendingOutcome"]
@@ -67,14 +68,16 @@ class Learner:
 
     Args:
         config: the validated config (learning rate, history sizes, reward scale, risk limits).
+        experts: the :class:`~qar_qiskit.experts.ExpertSet` (memory columns, trackers, synergy).
     """
 
-    def __init__(self, config: QARConfig) -> None:
+    def __init__(self, config: QARConfig, experts: ExpertSet) -> None:
         lc = config.learning
         self.config = config
-        self.memory = LearningMemory(lc.learning_rate)
-        self.trackers = {name: PerformanceTracker(lc.tracker_history) for name in EXPERTS}
-        self.synergy = SynergyMatrix()
+        self.experts = experts
+        self.memory = LearningMemory(lc.learning_rate, experts.prior())
+        self.trackers = {name: PerformanceTracker(lc.tracker_history) for name in experts.names}
+        self.synergy = SynergyMatrix(tuple(e.name for e in experts.with_register))
         self.feedback_history: deque[FeedbackRecord] = deque(maxlen=lc.memory_depth)
         self.pending: dict[str, PendingOutcome] = {}
         self.settled: deque[str] = deque(maxlen=lc.history_size)
@@ -103,10 +106,11 @@ class Learner:
                                  "to reward the experts")
             market_return = pnl / (pending.position * self.config.risk_management.max_position_size)
         scale = self.config.learning.reward_scale
+        names = self.experts.names
         rewards = {name: float(np.clip(pending.expert_positions[name] * market_return / scale, -1, 1))
-                   for name in EXPERTS}
-        self.memory.update([rewards[n] for n in EXPERTS], pending.regime_probabilities)
-        for name in EXPERTS:
+                   for name in names}
+        self.memory.update([rewards[n] for n in names], pending.regime_probabilities)
+        for name in names:
             self.trackers[name].add(rewards[name])
         self.synergy.add(rewards)
         outcome = float(np.clip(pending.position * market_return / scale, -1, 1))
@@ -121,6 +125,7 @@ class Learner:
         """The learner's state as JSON-ready values (the keys of the state file's payload)."""
         risk = self.risk.to_dict()
         return {
+            "experts": list(self.experts.names),
             "memory": self.memory.to_dict(),
             "synergy": {"co_success": self.synergy.co_success.tolist(), "count": self.synergy.count},
             "trackers": {name: list(t.rewards) for name, t in self.trackers.items()},
@@ -132,14 +137,16 @@ class Learner:
         }
 
     @classmethod
-    def from_dict(cls, config: QARConfig, data: dict) -> "Learner":
+    def from_dict(cls, config: QARConfig, data: dict, experts: ExpertSet) -> "Learner":
         """Inverse of :meth:`to_dict`, for a mapping the state loader validated (feedback records
-        as mappings or ``[regime, bits, outcome]`` triples).
+        as mappings or ``[regime, bits, outcome]`` triples) and for the experts it names.
 
         Raises:
-            InputError: the memory's weights are not a finite 4x4 array.
+            StateError: the state's experts (or the shapes of its per-expert parts) are not ``experts``.
+            InputError: the memory's weights are not a finite (4, n) array.
         """
-        learner = cls(config)
+        check_state_experts(data, experts)
+        learner = cls(config, experts)
         learner.memory = LearningMemory.from_dict(data["memory"])
         learner.synergy.co_success = np.asarray(data["synergy"]["co_success"], dtype=float)
         learner.synergy.count = data["synergy"]["count"]

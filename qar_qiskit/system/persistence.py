@@ -94,7 +94,7 @@ class _Strict(BaseModel):
 
 _Count = Annotated[StrictInt, Field(ge=0)]
 _Bit = Annotated[StrictInt, Field(ge=0, le=1)]
-_Expert = Literal["lmsr", "prospect", "hedge", "abstain"]
+_Expert = Annotated[StrictStr, Field(pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")]  # check_state_experts: the set
 _RegimeName = Literal["stable", "trending", "volatile", "crisis"]
 
 
@@ -102,20 +102,16 @@ def _vector(n: int, lo: float | None = None, hi: float | None = None):
     return Annotated[list[Annotated[float, Field(ge=lo, le=hi)]], Field(min_length=n, max_length=n)]
 
 
-def _matrix(n: int):
-    return Annotated[list[_vector(n)], Field(min_length=n, max_length=n)]
-
-
-class _MemoryState(_Strict):
+class _MemoryState(_Strict):  # (4 regimes, n experts); check_state_experts checks n
     learning_rate: float = Field(gt=0, le=10)  # the bounds of learning.learning_rate
-    log_weights: _matrix(4)
-    cumulative_reward: _matrix(4)
+    log_weights: Annotated[list[list[float]], Field(min_length=4, max_length=4)]
+    cumulative_reward: Annotated[list[list[float]], Field(min_length=4, max_length=4)]
     learner_reward: _vector(4)
     updates: _Count
 
 
 class _SynergyState(_Strict):
-    co_success: _matrix(3)
+    co_success: list[list[float]]
     count: _Count
 
 
@@ -134,14 +130,6 @@ class _PendingState(_Strict):
             raise ValueError(f"probabilities sum to {sum(value)}, not 1")
         return value
 
-    @field_validator("expert_positions")
-    @classmethod
-    def _every_expert(cls, value: dict) -> dict:
-        missing = [e for e in ("lmsr", "prospect", "hedge", "abstain") if e not in value]
-        if missing:
-            raise ValueError(f"missing experts {missing}")
-        return value
-
 
 class _FeedbackState(_Strict):
     regime: Annotated[StrictInt, Field(ge=0, le=3)]
@@ -154,6 +142,7 @@ class _Payload(_Strict):
 
     model_config = ConfigDict(extra="ignore", strict=True, allow_inf_nan=False, frozen=True)
 
+    experts: Optional[list[_Expert]] = None  # None: a file from before experts were recorded
     config: dict[str, Any]
     tick_index: _Count
     last_price: Optional[Annotated[float, Field(gt=0)]]
@@ -269,17 +258,34 @@ class SavedState:
         config: the saved config.
         settings: the saved run settings (None in files written before settings were stored:
             the config's backend section then holds them).
-        learner: the learning state.
+        learner_state: the validated learning state (:meth:`learner_for` rebuilds it for an
+            expert set: its memory columns, trackers and synergy are per expert).
         tick_index, last_price, returns, decision_history: the tick state.
+        path: the file it came from (for error messages).
     """
 
+    path: str
     config: Any
     settings: Optional[RunSettings]
-    learner: Learner
+    learner_state: dict[str, Any]
     tick_index: int
     last_price: Optional[float]
     returns: list[float]
     decision_history: list[dict[str, Any]]
+
+    def learner_for(self, experts) -> Learner:
+        """The saved :class:`Learner` for ``experts`` (an :class:`~qar_qiskit.experts.ExpertSet`).
+
+        Raises:
+            StateError: the state was saved with other experts (naming both lists), or its
+                memory weights are not a finite (4, n) array.
+        """
+        try:
+            return Learner.from_dict(self.config, self.learner_state, experts)
+        except StateError as exc:
+            raise StateError(f"{self.path}: {exc}") from None
+        except InputError as exc:
+            raise StateError(f"{self.path}: memory: {exc}") from None
 
 
 def load_state(path) -> SavedState:
@@ -302,15 +308,11 @@ def load_state(path) -> SavedState:
             except StateError as exc:
                 raise StateError(f"memory_amplitudes.{regime}: {exc}") from None
         data = p.model_dump()
-        try:
-            learner = Learner.from_dict(config, data)
-        except InputError as exc:
-            raise StateError(f"memory: {exc}") from None
     except ValidationError as exc:
         raise StateError(f"{path}: malformed state: {QARError.from_validation(exc)}") from None
     except QARError as exc:
         raise StateError(f"{path}: {exc}") from None
     except (KeyError, TypeError, ValueError, IndexError, AttributeError, ArithmeticError) as exc:
         raise StateError(f"{path}: malformed state ({type(exc).__name__}: {exc})") from None
-    return SavedState(config=config, settings=settings, learner=learner, tick_index=p.tick_index,
+    return SavedState(path=str(path), config=config, settings=settings, learner_state=data, tick_index=p.tick_index,
                       last_price=p.last_price, returns=list(p.returns), decision_history=list(p.decision_history))

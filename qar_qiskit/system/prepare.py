@@ -16,18 +16,17 @@ The result is a frozen :class:`PreparedTick`. Nothing here changes any state.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Optional, Sequence
+from typing import Any, Sequence
 
 import numpy as np
 
 from qar_qiskit.circuits.inputs import TickInputs
-from qar_qiskit.classical.decision import decision_distribution, decision_table, expert_outputs, size_risk_angles
-from qar_qiskit.classical.hedge import hedge_ratio_losses, hedge_weights
-from qar_qiskit.classical.lmsr import bin_centers, lmsr_prices, recency_quantities
-from qar_qiskit.classical.prospect import CPTParams
+from qar_qiskit.classical.decision import decision_distribution, decision_table
 from qar_qiskit.classical.regime import RegimeAnalysis, regime_analysis
 from qar_qiskit.config import REGIMES, QARConfig
-from qar_qiskit.learning.feedback import FeedbackRecord, feedback_angles
+from qar_qiskit.experts.registry import ExpertSet
+from qar_qiskit.experts.tick import build_tick_inputs
+from qar_qiskit.learning.feedback import FeedbackRecord
 from qar_qiskit.plan.allocation import AllocationPlan
 from qar_qiskit.plan.planner import plan_for_regime
 from qar_qiskit.tick import MarketTick
@@ -44,8 +43,9 @@ class PreparedTick:
         analysis: its regime analysis (probabilities, dominant regime, uncertainty).
         plan: the allocation plan of the dominant regime.
         inputs: every fragment's numbers.
-        outputs: the experts' scalar outputs (``p_up``, ``u``, ``cpt_value``, ``expected_hedge_ratio``...).
-        table: the decision table ``P_a(d | r)``, shape (4, 4, 32).
+        outputs: the experts' outputs (:func:`~qar_qiskit.classical.decision.expert_outputs`:
+            per expert, and the tick's ``protection``).
+        table: the decision table ``P_a(d | r)``, shape (4, n experts, 32).
         exact: the exact decision distribution, shape (32,).
     """
 
@@ -87,19 +87,17 @@ def regime_phases(feedback: Sequence[FeedbackRecord]) -> np.ndarray:
 
 
 class TickPreparer:
-    """Prepares ticks for one config (and, later, one expert set).
+    """Prepares ticks for one config and one expert set.
 
     Args:
         config: the validated config.
-        experts: the expert set (None: the built-in experts lmsr, prospect, hedge, abstain).
-            Only the built-in set exists today; the argument is where a plug-in set enters.
+        experts: the :class:`~qar_qiskit.experts.ExpertSet` (the QAR resolves it from its
+            ``experts`` argument or the config's ``experts``).
     """
 
-    def __init__(self, config: QARConfig, experts: Optional[Sequence[Any]] = None) -> None:
+    def __init__(self, config: QARConfig, experts: ExpertSet) -> None:
         self.config = config
         self.experts = experts
-        pc = config.algorithms.prospect
-        self.cpt_params = CPTParams(alpha=pc.alpha, beta=pc.beta, lam=pc.lam, gamma=pc.gamma, delta=pc.delta)
 
     def analyse(self, tick: MarketTick) -> RegimeAnalysis:
         """Regime analysis of a tick (the classical twin of the market register)."""
@@ -107,45 +105,22 @@ class TickPreparer:
                                self.config.market_regimes.ranges())
 
     def plan(self, regime: str) -> AllocationPlan:
-        return plan_for_regime(self.config, regime)
+        return plan_for_regime(self.config, regime, self.experts)
 
     def inputs(self, plan: AllocationPlan, analysis: RegimeAnalysis, returns: np.ndarray,
                memory_weights: np.ndarray, feedback: Sequence[FeedbackRecord]) -> tuple[TickInputs, dict]:
-        """Every fragment's numbers and the experts' scalar outputs (computed once per tick).
+        """Every fragment's numbers and the experts' outputs (computed once per tick).
 
-        LMSR prices ``p_i = exp(q_i/b) / sum_j exp(q_j/b)`` of recency-weighted return counts
-        (Hanson 2003), the prospect lottery on the same bins, Hedge weights over the hedge
-        ratios (Freund & Schapire 1997), then the size/risk angles from the outputs and the
-        feedback angles from the history.
+        Each expert makes its data from the returns (the built-ins: LMSR prices
+        ``p_i = exp(q_i/b) / sum_j exp(q_j/b)`` of recency-weighted return counts, Hanson 2003; the
+        prospect lottery on the same bins, Tversky & Kahneman 1992; Hedge weights over the hedge
+        ratios, Freund & Schapire 1997), then the size/risk angles from the outputs and the
+        feedback angles from the history (:func:`~qar_qiskit.experts.tick.build_tick_inputs`).
         """
-        cfg = self.config.algorithms
-        lm = cfg.lmsr
-        p_l = lmsr_prices(recency_quantities(returns, plan.lmsr, lm.return_range, lm.recency_decay), lm.liquidity)
-        k = plan.prospect - 1
-        p_p = lmsr_prices(recency_quantities(returns, k, lm.return_range, lm.recency_decay), lm.liquidity)
-        hc = cfg.hedge
-        recent = returns[-hc.lookback:]
-        if recent.size:
-            w_h = hedge_weights(hedge_ratio_losses(recent, plan.hedge, hc.loss_scale), hc.eta).weights[-1]
-        else:
-            w_h = np.full(2 ** plan.hedge, 2.0 ** -plan.hedge)
         feedback = list(feedback)
-        base = TickInputs(
-            regime_probabilities=np.asarray(analysis.probabilities, dtype=float),
-            regime_phases=regime_phases(feedback),
-            memory_weights=memory_weights,
-            lmsr_probabilities=p_l,
-            prospect_outcomes=bin_centers(k, lm.return_range),
-            prospect_probabilities=p_p,
-            hedge_weights=w_h,
-            size_risk_angles=np.zeros((4, 3)),
-            feedback_angles=np.zeros((4, 3)),
-            cpt_params=self.cpt_params,
-        )
-        out = expert_outputs(base)  # depends on the distributions only, not on the angles
-        beta = size_risk_angles(out["p_up"], out["u"], w_h, self.config.learning.edge_gain)
-        delta = feedback_angles(feedback, self.config, beta, memory_weights)
-        return base.with_angles(beta, delta), out
+        return build_tick_inputs(self.experts, plan, returns, self.config,
+                                 regime_probabilities=analysis.probabilities, regime_phases=regime_phases(feedback),
+                                 memory_weights=memory_weights, feedback_history=feedback)
 
     def prepare(self, tick: MarketTick, returns: np.ndarray, memory_weights: np.ndarray,
                 feedback: Sequence[FeedbackRecord]) -> PreparedTick:

@@ -45,6 +45,7 @@ import numpy as np
 from qar_qiskit.config import QARConfig, load_config
 from qar_qiskit.decision.model import Decision
 from qar_qiskit.errors import InputError
+from qar_qiskit.experts.registry import resolve_experts
 from qar_qiskit.settings import RunSettings, resolve_settings
 from qar_qiskit.system.assemble import TickContext, assemble_decision, tick_day
 from qar_qiskit.system.learner import Learner
@@ -73,7 +74,8 @@ class QAR:
             spec, shots, seed and backend options (Aer options, mitigation, IBM mode, ...).
         settings: resolved settings to start from instead of the config's (a loaded state's);
             ``profile``, ``backend``, ``shots`` and ``seed`` still override them.
-        experts: the expert set (None: the built-in experts); passed to the prepare stage.
+        experts: the experts, in memory order: :class:`~qar_qiskit.experts.Expert` instances
+            (registered by name) and/or registered names; default the config's ``experts``.
     """
 
     def __init__(self, config: QARConfig | None = None, *, backend: str | None = None,
@@ -88,8 +90,11 @@ class QAR:
             self.profile = load_profile(profile)
         self.settings = resolve_settings(self.config, profile=self.profile, backend=backend, shots=shots,
                                          seed=seed, stored=settings)
-        self.preparer = TickPreparer(self.config, experts)
-        self.learner = Learner(self.config)
+        self.experts = resolve_experts(self.config.experts if experts is None else experts)
+        if self.experts.names != self.config.experts:  # the config (and so the saved state) names them
+            self.config = self.config.model_copy(update={"experts": self.experts.names})
+        self.preparer = TickPreparer(self.config, self.experts)
+        self.learner = Learner(self.config, self.experts)
         self._lock = threading.RLock()
         self.decision_history: deque[dict] = deque(maxlen=self.config.learning.history_size)
         self.returns: deque[float] = deque(maxlen=max(500, self.config.algorithms.hedge.lookback))
@@ -290,7 +295,7 @@ class QAR:
         state = load_state(path)
         kwargs.setdefault("settings", state.settings)
         qar = cls(state.config, **kwargs)
-        qar.learner = state.learner
+        qar.learner = state.learner_for(qar.experts)
         qar.tick_index, qar.last_price = state.tick_index, state.last_price
         qar.returns.extend(state.returns)
         qar.decision_history.extend(state.decision_history)

@@ -52,3 +52,28 @@ def test_unknown_regime():
     with pytest.raises(ConfigError, match="unknown regime"):
         plan_for_regime(load_config(), "euphoric")
     assert set(REGIMES) == {"stable", "trending", "volatile", "crisis"}
+
+
+def test_spare_qubits_follow_the_configs_priority_order():
+    # default order (volatile: prospect, hedge, lmsr) vs one that names lmsr alone: the pool is
+    # 25 - market 4 - memory 2 - decision 5 - buffer 2 = 12 qubits, each expert starts at its
+    # minimum (lmsr 3, prospect 4, hedge 3) and the 2 spare qubits go one at a time in the order
+    default = plan_for_regime(load_config(), "volatile")
+    assert (default.lmsr, default.prospect, default.hedge) == (3, 4 + 1, 3 + 1)
+    cfg = load_config(overrides={"resource_allocation": {"priority": {"volatile": ["lmsr"]}}})
+    plan = plan_for_regime(cfg, "volatile")
+    # the cycle is lmsr, then the experts not named in set order (prospect, hedge): one spare
+    # qubit each to lmsr and prospect
+    assert (plan.lmsr, plan.prospect, plan.hedge) == (3 + 1, 4 + 1, 3)
+    assert plan.total == default.total
+
+
+def test_priority_is_validated_and_the_seed_words_are_refused_by_name(tmp_path):
+    with pytest.raises(ConfigError, match="priority"):
+        load_config(overrides={"resource_allocation": {"priority": {"stable": []}}})
+    with pytest.raises(ConfigError, match="priority"):
+        load_config(overrides={"resource_allocation": {"priority": {"stable": ["not a name"]}}})
+    old = tmp_path / "old.yaml"
+    old.write_text("algorithms:\n  hedge:\n    priority: high_in_crisis\n")
+    with pytest.raises(ConfigError, match=r"algorithms\.hedge\.priority: this setting was removed"):
+        load_config(old)

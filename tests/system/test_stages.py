@@ -111,7 +111,7 @@ def test_learner_state_round_trips_and_keeps_learning_the_same(uptrend_returns):
     for i in ids[:3]:
         qar.record_outcome(i, 0.001, market_return=0.02)
     data = qar.learner.to_dict()
-    copy = Learner.from_dict(cfg, data)
+    copy = Learner.from_dict(cfg, data, qar.experts)
     assert copy.to_dict() == data and isinstance(copy.pending[ids[3]], PendingOutcome)
     assert copy.learn(ids[3], -0.001, -0.01) == qar.learner.learn(ids[3], -0.001, -0.01)
     np.testing.assert_array_equal(copy.memory.weights, qar.learner.memory.weights)
