@@ -353,6 +353,11 @@ class QARConfig(_Model):
         # the planner's rule (plan/planner.py): the algorithms share min(budget left by the fixed
         # registers, algorithm_pool max), each starting at its minimum
         pool = min(r.algorithm_pool.max, total - fixed)
+        if algo_min > pool:
+            raise ValueError(
+                f"algorithms: the per-algorithm minimums need {algo_min} qubits, above the {pool} that "
+                f"quantum_resources.total_qubits {total} leaves for them after the fixed registers ({fixed})"
+            )
         for name in ("lmsr", "prospect", "hedge"):
             others = algo_min - getattr(a, name).min_qubits
             width = min(getattr(a, name).max_qubits, pool - others)

@@ -77,3 +77,10 @@ def test_priority_is_validated_and_the_seed_words_are_refused_by_name(tmp_path):
     old.write_text("algorithms:\n  hedge:\n    priority: high_in_crisis\n")
     with pytest.raises(ConfigError, match=r"algorithms\.hedge\.priority: this setting was removed"):
         load_config(old)
+
+
+def test_minimums_above_the_pool_the_budget_leaves_are_refused_at_load():
+    # 25 - (4 + 2 + 5 + 2) = 12 qubits for the algorithms; minimums 6 + 4 + 3 = 13 cannot fit
+    # (the planner used to build a 26-qubit plan for a 25-qubit budget here)
+    with pytest.raises(ConfigError, match=r"minimums need 13 qubits, above the 12"):
+        load_config(overrides={"algorithms": {"lmsr": {"min_qubits": 6}}})
