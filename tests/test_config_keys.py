@@ -15,7 +15,7 @@ from qar_qiskit.errors import ConfigError
 
 PACKAGE = Path(__file__).resolve().parents[1] / "qar_qiskit"
 #: Modules that declare or check the settings; a key only they mention is not "read".
-DECLARING = {"config.py", "config_removed.py", "limits.py"}
+DECLARING = {"config.py", "config_resources.py", "config_removed.py", "limits.py"}
 #: Fields read through a helper of the config model itself rather than by attribute elsewhere.
 READ_VIA_HELPER = {
     # MarketRegimes.ranges() -> regime_analysis(...) in classical/regime.py
