@@ -21,10 +21,10 @@ such a file is refused with an error naming the key and saying what to do, e.g.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Optional
+from typing import Annotated, Optional
 
 import yaml
-from pydantic import Field, ValidationError, field_validator, model_validator
+from pydantic import Field, StringConstraints, ValidationError, field_validator, model_validator
 
 from qar_qiskit.config_removed import REMOVED_KEYS, refuse_removed_keys, without_removed_keys  # noqa: F401
 from qar_qiskit.errors import ConfigError, QARError
@@ -149,6 +149,11 @@ class QARConfig(_Model):
     #: The experts, in memory order: built-in names or names of experts registered in this
     #: process (``QAR(experts=[...])``, ``qar_qiskit.experts.register_expert``).
     experts: tuple[str, ...] = ("lmsr", "prospect", "hedge", "abstain")
+    #: Python modules imported before the experts are resolved; each registers its experts when
+    #: imported (``register_expert``), so that another process (``QAR.load``, a Dask sweep worker,
+    #: ``qar decide --config``) rebuilds a plug-in set from the config alone. This imports code:
+    #: load configs and states you trust, as with any Python plug-in.
+    expert_modules: tuple[Annotated[str, StringConstraints(pattern=r"^[A-Za-z_]\w*(\.[A-Za-z_]\w*)*$")], ...] = ()
 
     @field_validator("experts")
     @classmethod

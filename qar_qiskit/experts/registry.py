@@ -12,14 +12,15 @@ memory register of ``ceil(log2 n)`` qubits (states ``a >= n`` get weight 0).
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from functools import cached_property
+from importlib import import_module
 from typing import Any
 
 import numpy as np
 
-from qar_qiskit.errors import InputError, StateError
+from qar_qiskit.errors import ConfigError, InputError, StateError
 from qar_qiskit.experts.base import SIDES, Expert
 from qar_qiskit.experts.builtin import BUILTINS
 from qar_qiskit.labels import ACTIONS, EXPERTS
@@ -164,6 +165,22 @@ class ExpertSet:
             out[a] = tuple(d for d in range(32) if (d & 1) == self.action_lo[a]
                            and (e.has_register or not (d >> 1) & 1))
         return out
+
+
+def config_experts(config, experts: Iterable[str | Expert] | ExpertSet | None = None) -> ExpertSet:
+    """The expert set of a run: ``experts`` if given, else the config's ``experts`` names, after
+    importing the config's ``expert_modules`` (which register plug-in experts when imported).
+
+    Raises:
+        ConfigError: a module of ``expert_modules`` cannot be imported (naming it and why).
+        InputError: an unknown expert name (listing the registered ones).
+    """
+    for module in config.expert_modules:
+        try:
+            import_module(module)
+        except Exception as exc:  # any import failure is the config's problem: name it
+            raise ConfigError(f"expert_modules: cannot import {module!r} ({type(exc).__name__}: {exc})") from None
+    return resolve_experts(config.experts if experts is None else experts)
 
 
 def default_experts() -> ExpertSet:

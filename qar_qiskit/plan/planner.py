@@ -30,11 +30,11 @@ def plan_for_regime(config: QARConfig, regime: str, experts=None) -> AllocationP
     Raises:
         ConfigError: unknown regime, or ranges that leave no valid plan.
     """
-    from qar_qiskit.experts.registry import resolve_experts
+    from qar_qiskit.experts.registry import config_experts
 
     if regime not in REGIMES:
         raise ConfigError(f"regime: unknown regime {regime!r}; expected one of {', '.join(REGIMES)}")
-    return _plan(config, regime, resolve_experts(config.experts if experts is None else experts))
+    return _plan(config, regime, config_experts(config, experts))
 
 
 def all_plans(config: QARConfig, experts=None) -> dict[str, AllocationPlan]:

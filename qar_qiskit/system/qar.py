@@ -45,7 +45,7 @@ import numpy as np
 from qar_qiskit.config import QARConfig, load_config
 from qar_qiskit.decision.model import Decision
 from qar_qiskit.errors import InputError
-from qar_qiskit.experts.registry import resolve_experts
+from qar_qiskit.experts.registry import config_experts
 from qar_qiskit.settings import RunSettings, resolve_settings
 from qar_qiskit.system.assemble import TickContext, assemble_decision, tick_day
 from qar_qiskit.system.learner import Learner
@@ -90,7 +90,7 @@ class QAR:
             self.profile = load_profile(profile)
         self.settings = resolve_settings(self.config, profile=self.profile, backend=backend, shots=shots,
                                          seed=seed, stored=settings)
-        self.experts = resolve_experts(self.config.experts if experts is None else experts)
+        self.experts = config_experts(self.config, experts)
         if self.experts.names != self.config.experts:  # the config (and so the saved state) names them
             self.config = self.config.model_copy(update={"experts": self.experts.names})
         self.preparer = TickPreparer(self.config, self.experts)
