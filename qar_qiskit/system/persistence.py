@@ -308,10 +308,14 @@ def load_state(path) -> SavedState:
             except StateError as exc:
                 raise StateError(f"memory_amplitudes.{regime}: {exc}") from None
         data = p.model_dump()
+        if p.experts is not None and tuple(p.experts) != tuple(config.experts):
+            raise StateError(f"config.experts: {list(config.experts)} disagrees with the experts the state "
+                             f"was saved with, {list(p.experts)}")
     except ValidationError as exc:
         raise StateError(f"{path}: malformed state: {QARError.from_validation(exc)}") from None
-    except QARError as exc:
-        raise StateError(f"{path}: {exc}") from None
+    except QARError as exc:  # parse_config's errors already start with the path
+        message = str(exc)
+        raise StateError(message if message.startswith(str(path)) else f"{path}: {message}") from None
     except (KeyError, TypeError, ValueError, IndexError, AttributeError, ArithmeticError) as exc:
         raise StateError(f"{path}: malformed state ({type(exc).__name__}: {exc})") from None
     return SavedState(path=str(path), config=config, settings=settings, learner_state=data, tick_index=p.tick_index,
