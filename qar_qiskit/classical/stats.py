@@ -12,7 +12,6 @@ Input validation lives in :mod:`qar_qiskit.validation`.
 from __future__ import annotations
 
 import math
-import numbers
 
 import numpy as np
 from scipy import stats as _scipy_stats
