@@ -300,8 +300,8 @@ def load_state(path) -> SavedState:
     except RecursionError:
         raise StateError(f"{path}: malformed state (nested too deeply)") from None
     try:
-        config = parse_config(p.config, f"{path}: config", drop_removed=True)  # keys that changed nothing
-        settings = None if p.settings is None else RunSettings.from_dict(p.settings, f"{path}: settings")
+        config = parse_config(p.config, "config", drop_removed=True)  # keys that changed nothing
+        settings = None if p.settings is None else RunSettings.from_dict(p.settings, "settings")
         for regime, obj in p.memory_amplitudes.items():
             try:
                 decode_amplitudes(obj)  # validates the stored amplitudes
@@ -313,9 +313,8 @@ def load_state(path) -> SavedState:
                              f"was saved with, {list(p.experts)}")
     except ValidationError as exc:
         raise StateError(f"{path}: malformed state: {QARError.from_validation(exc)}") from None
-    except QARError as exc:  # parse_config's errors already start with the path
-        message = str(exc)
-        raise StateError(message if message.startswith(str(path)) else f"{path}: {message}") from None
+    except QARError as exc:
+        raise StateError(f"{path}: {exc}") from None
     except (KeyError, TypeError, ValueError, IndexError, AttributeError, ArithmeticError) as exc:
         raise StateError(f"{path}: malformed state ({type(exc).__name__}: {exc})") from None
     return SavedState(path=str(path), config=config, settings=settings, learner_state=data, tick_index=p.tick_index,
