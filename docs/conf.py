@@ -20,7 +20,6 @@ sys.path.insert(0, str(ROOT))
 # load pattern (and the kernels inherit these).
 for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ.setdefault(_var, "1")
-os.environ.setdefault("MPLBACKEND", "Agg")
 
 import qar_qiskit  # noqa: E402
 
