@@ -193,7 +193,7 @@ class QARConfig(_Model):
         # registers, algorithm_pool max), each starting at its minimum
         pool = min(r.algorithm_pool.max, total - fixed)
         if pool < r.algorithm_pool.min or algo_min > pool:
-            raise ValueError(budget_message(total, fixed, r.algorithm_pool.min, algo_min))
+            raise ValueError(budget_message(total, fixed, r.algorithm_pool.min, r.algorithm_pool.max, algo_min))
         for name in ("lmsr", "prospect", "hedge"):
             others = algo_min - getattr(a, name).min_qubits
             width = min(getattr(a, name).max_qubits, pool - others)
@@ -221,19 +221,25 @@ def smallest_total_qubits(fixed: int, pool_min: int, need: int) -> int:
     return fixed + max(pool_min, need)
 
 
-def budget_message(total: int, fixed: int, pool_min: int, need: int) -> str:
-    """The error for a budget too small for the minimums: names ``quantum_resources.total_qubits``
-    and the smallest total that works (:func:`smallest_total_qubits`).
+def budget_message(total: int, fixed: int, pool_min: int, pool_max: int, need: int,
+                   who: str = "the per-algorithm minimums") -> str:
+    """The error for a budget too small for the minimums: names ``quantum_resources.total_qubits``,
+    why it is too small, and the smallest total that works (:func:`smallest_total_qubits`).
 
     Example: ``quantum_resources.total_qubits: 22 cannot hold the smallest plan the config allows
-    (23 qubits): the fixed registers and buffer take 13, the algorithm pool needs 10 (its min 10,
-    the experts' minimum registers 10); set quantum_resources.total_qubits to at least 23``.
+    (23 qubits): only 9 qubits are left for the algorithm pool after the fixed registers and buffer
+    (13), below its min 10; set quantum_resources.total_qubits to at least 23``.
     """
+    pool = min(pool_max, total - fixed)
+    if pool < pool_min:
+        reason = (f"only {pool} qubits are left for the algorithm pool after the fixed registers and buffer "
+                  f"({fixed}), below its min {pool_min}")
+    else:
+        reason = (f"{who} need {need} qubits, above the {pool} it leaves for the algorithm pool after the "
+                  f"fixed registers and buffer ({fixed})")
     smallest = smallest_total_qubits(fixed, pool_min, need)
     return (f"quantum_resources.total_qubits: {total} cannot hold the smallest plan the config allows "
-            f"({smallest} qubits): the fixed registers and buffer take {fixed}, the algorithm pool needs "
-            f"{max(pool_min, need)} (its min {pool_min}, the experts' minimum registers {need}); "
-            f"set quantum_resources.total_qubits to at least {smallest}")
+            f"({smallest} qubits): {reason}; set quantum_resources.total_qubits to at least {smallest}")
 
 
 #: libyaml's safe loader when PyYAML has it (its wheels do): 8.5 vs 74 ms for config.yaml

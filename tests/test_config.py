@@ -88,8 +88,9 @@ def test_overrides_merge():
     assert cfg.backend.seed == 1234
 
 
-def test_noisy_small_config_differs_only_where_marked():
-    """qar_qiskit/configs/noisy-small.yaml is config.yaml with the values it marks "noisy-small" changed."""
+def test_noisy_small_config_is_an_overlay_of_marked_changes():
+    """qar_qiskit/configs/noisy-small.yaml gives only the keys it changes, each marked "noisy-small",
+    and loading it is config.yaml with those values replaced."""
     small = yaml.safe_load((CONFIG_DIR / "noisy-small.yaml").read_text())
     base = _defaults()
 
@@ -101,16 +102,26 @@ def test_noisy_small_config_differs_only_where_marked():
                 yield path + (k,), v
 
     a, b = dict(leaves(small)), dict(leaves(base))
-    assert a.keys() == b.keys()
-    changed = {".".join(k) for k in a if a[k] != b[k]}
-    assert changed == {
+    assert a.keys() <= b.keys()
+    assert {".".join(k) for k in a} == {
         "quantum_resources.total_qubits", "resource_allocation.dynamic_ranges.algorithm_pool",
         "algorithms.lmsr.min_qubits", "algorithms.prospect.min_qubits", "algorithms.hedge.min_qubits",
         "backend.name", "backend.shots",
     }
+    assert all(a[k] != b[k] for k in a)  # every key it gives changes something
     marked = [line for line in (CONFIG_DIR / "noisy-small.yaml").read_text().splitlines()
               if "# noisy-small" in line]
-    assert len(marked) == len(changed)
+    assert len(marked) == len(a)
+    # the loaded config: the defaults with exactly these leaves replaced
+    full = dict(b)
+    full.update(a)
+    nested: dict = {}
+    for key, value in full.items():
+        node = nested
+        for part in key[:-1]:
+            node = node.setdefault(part, {})
+        node[key[-1]] = value
+    assert load_config(CONFIG_DIR / "noisy-small.yaml") == parse_config(nested)
 
 
 def test_noisy_small_config_gives_small_plans():
