@@ -341,6 +341,28 @@ def overlay(base: dict, changes: dict) -> dict:
     return out
 
 
+def leaf_keys(data: dict, prefix: str = "") -> list[str]:
+    """The dotted keys of the leaves (lists and scalars) of a nested mapping, in file order.
+
+    Example:
+        >>> leaf_keys({"backend": {"shots": 256}, "experts": ["lmsr", "hedge"]})
+        ['backend.shots', 'experts']
+    """
+    out = []
+    for key, value in data.items():
+        dotted = f"{prefix}{key}"
+        out.extend(leaf_keys(value, dotted + ".") if isinstance(value, dict) and value else [dotted])
+    return out
+
+
+def value_at(data: dict, dotted: str):
+    """The value at a dotted key of a nested mapping (None where a part is missing)."""
+    node = data
+    for part in dotted.split("."):
+        node = node.get(part) if isinstance(node, dict) else None
+    return node
+
+
 def read_config_file(path: str | Path | None = None) -> tuple[Path, dict]:
     """A config file's own mapping (the overlay, not merged), and its resolved path.
 
