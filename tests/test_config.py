@@ -216,3 +216,23 @@ def test_a_budget_error_names_total_qubits_and_the_smallest_total_that_works(ove
     assert load_config(overrides={**overrides, "quantum_resources": {"total_qubits": smallest}})
     with pytest.raises(ConfigError, match="total_qubits"):
         load_config(overrides={**overrides, "quantum_resources": {"total_qubits": smallest - 1}})
+
+
+def test_docstring_examples_run():
+    import doctest
+
+    import qar_qiskit.config
+    import qar_qiskit.system.qar
+    import qar_qiskit.tick
+
+    for module in (qar_qiskit.config, qar_qiskit.tick, qar_qiskit.system.qar):
+        result = doctest.testmod(module, optionflags=doctest.ELLIPSIS)
+        assert result.failed == 0 and result.attempted > 0, module.__name__
+
+
+def test_the_package_exports_what_a_user_needs():
+    import qar_qiskit
+    from qar_qiskit.errors import ConfigError as Direct
+
+    assert qar_qiskit.ConfigError is Direct and qar_qiskit.QAR.from_config and qar_qiskit.tick_fields_table
+    assert all(hasattr(qar_qiskit, name) for name in qar_qiskit.__all__)

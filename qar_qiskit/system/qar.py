@@ -133,9 +133,41 @@ class QAR:
 
     # -- construction -------------------------------------------------------------------------
     @classmethod
-    def from_config(cls, path: str | Path | None = None, **kwargs) -> "QAR":
-        """Build from a YAML config file (``None``: the packaged defaults)."""
-        return cls(load_config(path), **kwargs)
+    def from_config(cls, path: str | Path | None = None, *, backend: str | None = None, shots: int | None = None,
+                    seed: int | None = None, **kwargs) -> "QAR":
+        """Build a QAR from a YAML config file.
+
+        The file is an overlay on the packaged defaults: it gives only the keys it changes
+        (:func:`~qar_qiskit.config.load_config`; mappings merge recursively, lists and scalars
+        replace). The run settings resolve as config < profile < these arguments
+        (:func:`~qar_qiskit.settings.resolve_settings`).
+
+        Args:
+            path: a YAML file, or a packaged config name (``"noisy-small"``); ``None``: the
+                packaged defaults.
+            backend: backend spec overriding ``backend.name``: ``exact`` (the classical twin, no
+                circuit runs), ``aer``, ``aer-noisy:<FakeDevice>``, ``ibm:<name>``.
+            shots: shots per tick overriding ``backend.shots`` (1 to ``MAX_SHOTS``).
+            seed: base seed overriding ``backend.seed``; tick ``i`` samples with a seed derived
+                from ``(seed, i)``, so the same seed gives the same decisions.
+            **kwargs: the other constructor arguments (``profile``, ``experts``, ``executor``).
+
+        Returns:
+            A QAR with a fresh learning state (:meth:`load` resumes a saved one).
+
+        Raises:
+            ConfigError: a missing or invalid file; the message names the file and the key (an
+                unknown key with the closest valid one).
+
+        Example:
+            >>> from qar_qiskit import QAR, MarketTick
+            >>> qar = QAR.from_config("noisy-small", backend="exact", shots=256, seed=7)
+            >>> qar.config.quantum_resources.total_qubits, qar.settings.seed
+            (17, 7)
+            >>> qar.decide(MarketTick(price=4500.0, volatility=0.14, trend_clarity=0.8)).action
+            'hold'
+        """
+        return cls(load_config(path), backend=backend, shots=shots, seed=seed, **kwargs)
 
     @property
     def backend_name(self) -> str:
