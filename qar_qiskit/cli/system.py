@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import math
 from pathlib import Path
 from typing import Optional
 
@@ -54,15 +53,16 @@ RETURN_COLUMNS = ("return", "returns", "log return", "log returns")
 
 
 def read_history_file(path: Path) -> np.ndarray:
-    """The daily log returns, oldest first, of a ``--history`` CSV (plain or gzip).
+    """The daily log returns, oldest first, of a ``--history`` CSV.
 
     Two layouts:
 
-    * a ``return`` column (or ``returns``, ``log_return``): daily log returns, oldest first, one
-      per row (other columns, e.g. a date, are ignored);
-    * otherwise prices, read by :func:`qar_qiskit.data.loader.load_csv`: a date column and a close
-      column (``close`` or ``price``; at least 30 rows, ascending or descending dates); the
-      returns are ``log(c_t / c_{t-1})``.
+    * a ``return`` column (or ``returns``, ``log_return``; matched like the loader's headers):
+      daily log returns, oldest first, one per row (other columns, e.g. a date, are ignored;
+      blank lines are skipped);
+    * otherwise prices, read by :func:`qar_qiskit.data.loader.load_csv` (plain or gzip): a date
+      column and a close column (``close`` or ``price``; at least 30 rows, ascending or descending
+      dates); the returns are ``log(c_t / c_{t-1})``.
 
     Raises:
         InputError: a missing or malformed file; the message names the file and the row.
@@ -70,6 +70,7 @@ def read_history_file(path: Path) -> np.ndarray:
     import csv
 
     from qar_qiskit.data.loader import load_csv
+    from qar_qiskit.validation import as_float
 
     try:
         with open(path, newline="", encoding="utf-8-sig") as fh:
@@ -78,21 +79,14 @@ def read_history_file(path: Path) -> np.ndarray:
         raise InputError(f"history file not found: {path}") from None
     except (OSError, UnicodeDecodeError):
         rows = []  # gzip or another encoding: the loader reads it (and names the problem)
-    header = [" ".join(h.strip().lower().replace("_", " ").replace("-", " ").split()) for h in (rows[:1] or [[]])[0]]
-    column = next((header.index(name) for name in RETURN_COLUMNS if name in header), None)
+    header = (rows[:1] or [[]])[0]
+    names = [" ".join(h.strip().lower().replace("_", " ").replace("-", " ").split()) for h in header]
+    column = next((names.index(name) for name in RETURN_COLUMNS if name in names), None)
     if column is None:
         close = load_csv(path).close
         return np.diff(np.log(close))
-    values = []
-    for number, row in enumerate(rows[1:], start=1):
-        cell = row[column].strip() if column < len(row) else ""
-        try:
-            value = float(cell)
-        except ValueError:
-            raise InputError(f"{path}: row {number}: {header[column]} {cell!r} is not a number") from None
-        if not math.isfinite(value):
-            raise InputError(f"{path}: row {number}: {header[column]} must be finite, got {cell!r}")
-        values.append(value)
+    values = [as_float(f"{path}: row {number}: {header[column].strip()}", row[column].strip() if column < len(row) else "")
+              for number, row in enumerate(rows[1:], start=1) if any(cell.strip() for cell in row)]
     if not values:
         raise InputError(f"{path}: the {header[column]} column has no rows")
     return np.asarray(values, dtype=float)
