@@ -218,8 +218,8 @@ def check_unknown_key_is_named(parent, key, value):
     # a suggestion, when there is one, is a valid key of the same section
     suggested = re.search(r"unknown key; did you mean ([^?]+)\?", msg)
     if suggested:
-        from tests.test_config_keys import _fields
         from qar_qiskit.config import QARConfig
+        from tests.test_config_keys import _fields
 
         *section, _ = suggested.group(1).split(".")
         assert tuple(section) == tuple(map(str, parent))

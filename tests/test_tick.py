@@ -62,7 +62,9 @@ def _bounds(text):
         return float(lo), text[0] == "[", float(hi), text[-1] == "]"
     if text.startswith((">", "<")):
         op, value = text.split()
-        return (float(value), op == ">=", None, False) if op.startswith(">") else (None, False, float(value), op == "<=")
+        if op.startswith(">"):
+            return float(value), op == ">=", None, False
+        return None, False, float(value), op == "<="
     return None, False, None, False
 
 

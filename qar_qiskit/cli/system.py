@@ -85,10 +85,11 @@ def read_history_file(path: Path) -> np.ndarray:
     if column is None:
         close = load_csv(path).close
         return np.diff(np.log(close))
-    values = [as_float(f"{path}: row {number}: {header[column].strip()}", row[column].strip() if column < len(row) else "")
+    name = header[column].strip()
+    values = [as_float(f"{path}: row {number}: {name}", row[column].strip() if column < len(row) else "")
               for number, row in enumerate(rows[1:], start=1) if any(cell.strip() for cell in row)]
     if not values:
-        raise InputError(f"{path}: the {header[column]} column has no rows")
+        raise InputError(f"{path}: the {name} column has no rows")
     return np.asarray(values, dtype=float)
 
 
@@ -127,8 +128,8 @@ def decide(
     backend: Optional[str] = typer.Option(None, "--backend", "-b", help="exact | aer | aer-noisy:<FakeDevice> | ibm:<name>"),
     shots: Optional[int] = typer.Option(None, "--shots", min=1, max=MAX_SHOTS, help="Shots (default from config)."),
     seed: Optional[int] = typer.Option(None, "--seed", min=0, max=MAX_SEED, help="Base seed (default from config)."),
-    state: Optional[Path] = typer.Option(None, "--state", help="Load learning state from this file if it exists, and save it back. "
-                                         "With --config, the config's keys override the state's."),
+    state: Optional[Path] = typer.Option(None, "--state", help="Load learning state from this file if it exists, and "
+                                         "save it back. With --config, the config's keys override the state's."),
     history: Optional[Path] = typer.Option(None, "--history", help="CSV of the returns before the tick, oldest first: "
                                            "a 'return' column of daily log returns, or date and close columns "
                                            "(at least 30 rows). Replaces the state's returns for this decision."),

@@ -186,7 +186,8 @@ def test_a_partial_tick_and_no_history_are_reported_not_hidden(tmp_path):
     full = runner.invoke(app, ["decide", "--tick", str(_tick(tmp_path)), "--backend", "exact", "--history",
                                str(history), "--json"])
     assert json.loads(full.stdout)["missing_context"] is None
-    plain = runner.invoke(app, ["decide", "--tick", str(_tick(tmp_path)), "--backend", "exact", "--history", str(history)])
+    plain = runner.invoke(app, ["decide", "--tick", str(_tick(tmp_path)), "--backend", "exact",
+                                "--history", str(history)])
     assert "note:" not in plain.stdout
 
 
