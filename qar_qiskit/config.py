@@ -30,7 +30,7 @@ import difflib
 import functools
 import typing
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated, Any, Optional
 
 import yaml
 from pydantic import BaseModel, Field, StringConstraints, ValidationError, field_validator, model_validator
@@ -314,9 +314,10 @@ class _WithSuggestions:
     def __init__(self, exc: ValidationError) -> None:
         self._exc = exc
 
-    def errors(self) -> list[dict]:
-        out = []
-        for err in self._exc.errors():
+    def errors(self) -> list[dict[str, Any]]:
+        out: list[dict[str, Any]] = []
+        for raw in self._exc.errors():
+            err: dict[str, Any] = dict(raw)
             if err.get("type") == "extra_forbidden":
                 near = did_you_mean(tuple(err.get("loc", ())))
                 err = {**err, "msg": "unknown key" + (f"; did you mean {near}?" if near else "")}
@@ -357,7 +358,7 @@ def leaf_keys(data: dict, prefix: str = "") -> list[str]:
 
 def value_at(data: dict, dotted: str):
     """The value at a dotted key of a nested mapping (None where a part is missing)."""
-    node = data
+    node: Any = data
     for part in dotted.split("."):
         node = node.get(part) if isinstance(node, dict) else None
     return node

@@ -64,7 +64,7 @@ class MarketTick(BaseModel):
         (not ``timestamp``, whose absence only makes each tick its own risk day), in field order."""
         return [name for name, f in type(self).model_fields.items()
                 if name not in self.model_fields_set and f.default is not None
-                and (f.json_schema_extra or {}).get("read_by_decision")]
+                and _extra(f).get("read_by_decision")]
 
     def __init__(self, **data) -> None:
         """Validate keyword fields; raise :class:`InputError` naming each bad field."""
@@ -121,6 +121,11 @@ def _allowed_range(field) -> str:
     return "any finite" if field.annotation is not Optional[datetime] else "-"
 
 
+def _extra(field) -> dict:
+    """A field's ``json_schema_extra`` mapping (empty when it has none)."""
+    return field.json_schema_extra if isinstance(field.json_schema_extra, dict) else {}
+
+
 def _type_name(field) -> str:
     args = [a for a in typing.get_args(field.annotation) if a is not type(None)] or [field.annotation]
     return args[0].__name__
@@ -132,7 +137,7 @@ def tick_fields() -> list[dict[str, str]]:
     the model's field definitions."""
     rows = []
     for name, f in MarketTick.model_fields.items():
-        extra = f.json_schema_extra or {}
+        extra = _extra(f)
         default = "required" if f.is_required() else ("optional" if f.default is None else str(f.default))
         rows.append({"field": name, "type": _type_name(f), "unit": str(extra.get("unit", "")), "default": default,
                      "range": _allowed_range(f), "meaning": f.description or ""})
