@@ -81,17 +81,21 @@ from qiskit.circuit import Parameter
 from qiskit.circuit.library import RXGate, RZZGate
 from qiskit.transpiler import InstructionProperties, Target, generate_preset_pass_manager
 
-from qar_qiskit.backends.lightcone import cone_stats, esp
+from qar_qiskit.backends.lightcone import circuit_stats, cone_stats, esp
 from qar_qiskit.errors import ConfigError
 
 __all__ = ["CompileOptions", "device_pass_manager", "BestOfSeeds", "compile_for_device", "with_fractional_gates",
            "isa_summary", "estimate_quantum_seconds", "check_hardware_options", "DEFAULT_LAYOUT_TRIALS",
-           "DEFAULT_OPTIMIZATION_LEVEL"]
+           "DEFAULT_OPTIMIZATION_LEVEL", "DEFAULT_STRATEGY", "STRATEGIES", "register_esps", "cone_view"]
 
 #: Seeded transpilations per plan, best ESP kept (measured: module docstring).
 DEFAULT_LAYOUT_TRIALS = 16
 #: Preset level for device compilation (level 3 beat level 2 on FakeFez and FakeTorino).
 DEFAULT_OPTIMIZATION_LEVEL = 3
+#: Compilation strategies (:func:`device_pass_manager`).
+STRATEGIES = ("cone-first", "whole")
+#: The default strategy (measured: :mod:`qar_qiskit.backends.cone_first`).
+DEFAULT_STRATEGY = "cone-first"
 
 _NOT_GATES = frozenset({"barrier", "delay", "if_else", "while_loop", "for_loop", "switch_case", "box"})
 
@@ -125,7 +129,8 @@ def _target_of(backend=None, target: Target | None = None) -> Target:
 
 def device_pass_manager(backend=None, *, target: Target | None = None, optimization_level: int = 3,
                         seed_transpiler: int | None = 11, layout_trials: int = 1,
-                        score: Callable[[QuantumCircuit, Target], float] | None = None):
+                        score: Callable[[QuantumCircuit, Target], float] | None = None,
+                        strategy: str | None = None, mid_circuit_measure: bool = False):
     """The pass manager to compile for ``backend`` (or a bare ``target``): ``.run(circuit)`` gives the ISA circuit.
 
     ``layout_trials=1``: Qiskit's preset staged pass manager. A target holding ``rzz`` gets IBM's
@@ -134,7 +139,34 @@ def device_pass_manager(backend=None, *, target: Target | None = None, optimizat
     fractional device. ``layout_trials=K > 1``: a :class:`BestOfSeeds` over the preset pass
     managers with seeds ``seed_transpiler + k``, keeping the highest ``score`` (default:
     :func:`tick_score`, the decision cone's ESP for a tick circuit).
+
+    ``strategy`` (default :data:`DEFAULT_STRATEGY`): ``"cone-first"`` compiles a tick circuit's
+    decision block alone first (:class:`~qar_qiskit.backends.cone_first.ConeFirst`, its
+    ``layout_trials`` seeds) and keeps the result only where no register's cone ESP is below the
+    ``"whole"`` compilation's (the best of seeds above), which it computes too; ``"whole"`` is
+    the best of seeds alone. A circuit without the decision barrier is compiled ``"whole"``.
+    ``mid_circuit_measure``: non-terminal measurements become IBM's ``measure_2``
+    (:func:`use_mid_circuit_measure`) where the target has it at no higher error.
     """
+    strategy = DEFAULT_STRATEGY if strategy is None else strategy
+    if strategy not in STRATEGIES:
+        raise ConfigError(f"compile strategy: must be one of {', '.join(STRATEGIES)}, got {strategy!r}")
+    if strategy == "cone-first" or mid_circuit_measure:
+        from qar_qiskit.backends.cone_first import Guarded
+
+        tgt = _target_of(backend, target)
+        whole = device_pass_manager(backend, target=target, optimization_level=optimization_level,
+                                    seed_transpiler=seed_transpiler, layout_trials=layout_trials, score=score,
+                                    strategy="whole")
+        first = None
+        if strategy == "cone-first":
+            from qar_qiskit.backends.cone_first import ConeFirst
+
+            first = ConeFirst(tgt, optimization_level=optimization_level,
+                              seed_transpiler=0 if seed_transpiler is None else int(seed_transpiler),
+                              trials=max(int(layout_trials), 1),
+                              translation_method="ibm_dynamic_and_fractional" if "rzz" in tgt.operation_names else None)
+        return Guarded(tgt, whole, first, mid_circuit_measure=mid_circuit_measure)
     if layout_trials > 1:
         return BestOfSeeds(backend, target=target, optimization_level=optimization_level,
                            seed_transpiler=0 if seed_transpiler is None else seed_transpiler,
@@ -208,6 +240,26 @@ def isa_summary(isa: QuantumCircuit, target: Target) -> dict[str, Any]:
         duration = None
     return {"active_qubits": len(active), "two_qubit_gates": _two_qubit_gates(isa), "depth": isa.depth(),
             "esp": _esp(isa, target), "duration_s": duration, "ops": dict(isa.count_ops())}
+
+
+def cone_view(isa):
+    """``isa`` with IBM's ``measure_2`` mid-circuit measurements read as ``measure`` (the light
+    cones end at measurements; the ESP then uses the ``measure`` error, which
+    :func:`~qar_qiskit.backends.cone_first.use_mid_circuit_measure` keeps at or above ``measure_2``'s)."""
+    if not any(ins.operation.name == "measure_2" for ins in isa.data):
+        return isa
+    from qiskit.circuit.library import Measure
+
+    out = isa.copy()
+    for i, ins in enumerate(out.data):
+        if ins.operation.name == "measure_2":
+            out.data[i] = ins.replace(operation=Measure())
+    return out
+
+
+def register_esps(isa, target, *, method: str = "causal") -> dict[str, dict]:
+    """Every measured register's cone (qubits, two-qubit gates, depth, ESP) and the whole circuit's under ``"*"``."""
+    return {k: v.as_dict() for k, v in circuit_stats(cone_view(isa), target, method=method).items()}
 
 
 def compile_for_device(circuit: QuantumCircuit, backend=None, *, target: Target | None = None,
