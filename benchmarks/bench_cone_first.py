@@ -6,7 +6,7 @@ For each regime plan of the default config and each device, side by side in one 
 
 * ``whole``: today's compilation (best of ``--trials`` seeded level-3 transpilations by the
   decision cone's ESP, :class:`~qar_qiskit.backends.compile.BestOfSeeds`);
-* ``cone-first``: the product default (:class:`~qar_qiskit.backends.cone_first.Guarded`): a
+* ``cone-first``: ``strategy="cone-first"`` (:class:`~qar_qiskit.backends.cone_first.Guarded`): a
   cone-first candidate only where no register's cone ESP falls below ``whole``'s, else ``whole``;
 * ``unguarded``: the cone-first candidate of highest decision-cone ESP whatever the other
   registers lose (what the decision alone could get; not a product setting).

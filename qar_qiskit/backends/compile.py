@@ -94,8 +94,11 @@ DEFAULT_LAYOUT_TRIALS = 16
 DEFAULT_OPTIMIZATION_LEVEL = 3
 #: Compilation strategies (:func:`device_pass_manager`).
 STRATEGIES = ("cone-first", "whole")
-#: The default strategy (measured: :mod:`qar_qiskit.backends.cone_first`).
-DEFAULT_STRATEGY = "cone-first"
+#: The default strategy. ``"whole"``: the guarded cone-first compilation found no candidate that
+#: keeps every register's cone ESP at or above the whole compilation's on FakeFez or FakeMarrakesh
+#: (``benchmarks/bench_cone_first.py``, figures in :mod:`qar_qiskit.backends.cone_first`), so as
+#: a default it would only add compile time; it stays available as ``strategy="cone-first"``.
+DEFAULT_STRATEGY = "whole"
 
 _NOT_GATES = frozenset({"barrier", "delay", "if_else", "while_loop", "for_loop", "switch_case", "box"})
 
@@ -107,6 +110,7 @@ class CompileOptions(BaseModel):
         optimization_level: preset pass manager level (0..3).
         seed_transpiler: seed of the (first) transpilation; trials use ``seed + k``.
         layout_trials: number of seeded transpilations to keep the best ESP from (1: one run).
+        strategy: ``"whole"`` or ``"cone-first"`` (:func:`device_pass_manager`).
 
     Fractional gates are not an option here: they are a property of the target (an IBM device
     loaded with ``use_fractional_gates=True``, or :func:`with_fractional_gates`).
@@ -117,6 +121,7 @@ class CompileOptions(BaseModel):
     optimization_level: int = Field(DEFAULT_OPTIMIZATION_LEVEL, ge=0, le=3)
     seed_transpiler: int = Field(11, ge=0)
     layout_trials: int = Field(DEFAULT_LAYOUT_TRIALS, ge=1, le=64)
+    strategy: str = Field(DEFAULT_STRATEGY, pattern="^(cone-first|whole)$")
 
 
 def _target_of(backend=None, target: Target | None = None) -> Target:
@@ -140,7 +145,7 @@ def device_pass_manager(backend=None, *, target: Target | None = None, optimizat
     managers with seeds ``seed_transpiler + k``, keeping the highest ``score`` (default:
     :func:`tick_score`, the decision cone's ESP for a tick circuit).
 
-    ``strategy`` (default :data:`DEFAULT_STRATEGY`): ``"cone-first"`` compiles a tick circuit's
+    ``strategy`` (default :data:`DEFAULT_STRATEGY`, ``"whole"``): ``"cone-first"`` compiles a tick circuit's
     decision block alone first (:class:`~qar_qiskit.backends.cone_first.ConeFirst`, its
     ``layout_trials`` seeds) and keeps the result only where no register's cone ESP is below the
     ``"whole"`` compilation's (the best of seeds above), which it computes too; ``"whole"`` is
@@ -267,7 +272,8 @@ def compile_for_device(circuit: QuantumCircuit, backend=None, *, target: Target 
     """The ISA circuit of ``circuit`` for the device under ``options`` (see :func:`device_pass_manager`)."""
     opts = options or CompileOptions()
     return device_pass_manager(backend, target=target, optimization_level=opts.optimization_level,
-                               seed_transpiler=opts.seed_transpiler, layout_trials=opts.layout_trials).run(circuit)
+                               seed_transpiler=opts.seed_transpiler, layout_trials=opts.layout_trials,
+                               strategy=opts.strategy).run(circuit)
 
 
 def with_fractional_gates(target: Target) -> Target:

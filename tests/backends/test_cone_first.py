@@ -93,7 +93,7 @@ def test_every_candidate_keeps_each_registers_distribution(fez, small):
 
 def test_guard_never_loses_a_register_to_the_whole_compilation(fez, small):
     whole = device_pass_manager(fez, layout_trials=2, strategy="whole").run(small)
-    guarded = device_pass_manager(fez, layout_trials=2)  # the default strategy: cone-first, guarded
+    guarded = device_pass_manager(fez, layout_trials=2, strategy="cone-first")
     assert isinstance(guarded, Guarded)
     isa = guarded.run(small)
     ref, got = register_esps(whole, fez.target), register_esps(isa, fez.target)
