@@ -26,6 +26,29 @@ ESP is :func:`~qar_qiskit.backends.lightcone.esp` on the causal cones of
 
 A circuit with no such barrier (or no ``decision`` register before it) is compiled the usual
 way by the caller (:func:`split_at_barrier` returns ``None``).
+
+**Measured** (``python benchmarks/bench_cone_first.py``, 16 prefix seeds x 2 suffix routings,
+default config's four plans; 2026-12-06/07, shared 2-core machine at load 7-10, so the seconds
+are inflated several-fold; ESPs are deterministic). Decision-cone ESP and the register that lost
+most, whole compilation (today) vs the best cone-first candidate by decision ESP *without* the
+guard ("unguarded"):
+
+    device        plan      whole: decision  unguarded: decision  worst other register (whole -> unguarded)
+    FakeFez       stable        0.683            0.727              lmsr     0.559 -> 0.332
+    FakeFez       trending      0.678            0.709              prospect 0.669 -> 0.509
+    FakeFez       volatile      0.696            0.718              prospect 0.539 -> 0.241
+    FakeFez       crisis        0.661            0.727              hedge    0.585 -> 0.189
+    FakeMarrakesh stable        0.787            0.792              lmsr     0.653 -> 0.505
+    FakeMarrakesh volatile      0.767            0.802              lmsr     0.783 -> 0.741
+    FakeKingston  stable        0.800            0.807              lmsr     0.648 -> 0.530
+
+Every cone-first candidate (2-30 per plan) lost at least one register against the whole
+compilation, so the guarded result was the whole compilation on every plan measured: the prefix's
+layout serves the decision and scatters some expert's qubits for its tail, and no suffix routing
+(seeds, the 0.2 coupler limit or none: identical results) wins that back. Hence
+:data:`~qar_qiskit.backends.compile.DEFAULT_STRATEGY` is ``"whole"``; the full table (all
+registers, FakeTorino, FakeNighthawk, compile seconds) is in ``benchmarks/bench_cone_first.py``'s
+output and the project notes.
 """
 
 from __future__ import annotations

@@ -14,8 +14,9 @@ classical register) only when the job's semantic role is known; :func:`counts_fr
 also accepts the raw executor ``QuantumProgramResult`` (bool arrays per register).
 With a qiskit-ibm-runtime older than 0.50 (no ``executor_sampler``) the legacy SamplerV2 is used.
 
-Compilation: :mod:`qar_qiskit.backends.compile` (level 3, best of 8 seeded layouts by ESP;
-fractional gates on Heron devices unless gate twirling is on). Job options -- the top-level
+Compilation: :mod:`qar_qiskit.backends.compile` (level 3, best of 16 seeded layouts by the decision cone's ESP;
+fractional gates on Heron devices unless gate twirling is on; on hardware, ``measure_2`` for
+non-terminal measurements where the target offers it at no higher error). Job options -- the top-level
 ``max_execution_time`` on every job, ``environment.job_tags`` (``qar`` + the plan's tag), DD and
 twirling -- are in :mod:`qar_qiskit.backends.ibm_options`; :meth:`IBMExecutor.dry_run` reports a
 job (ISA circuit, two-qubit gates, ESP, estimated QPU time) without sending it.
