@@ -58,6 +58,14 @@ def test_fake_device_needs_no_account_and_a_real_one_says_how(no_account):
         OfflineService().backend("fake_nowhere")
 
 
+def isa_figures(isa, target) -> tuple[int, float]:
+    """Two-qubit gates and whole-circuit ESP of an ISA circuit, computed here from ``target``'s errors."""
+    ops = [(i.operation.name, tuple(isa.find_bit(q).index for q in i.qubits)) for i in isa.data
+           if i.operation.name not in ("barrier", "delay")]
+    return (sum(1 for _, q in ops if len(q) == 2),
+            math.prod(1 - (target[n][q].error or 0.0) for n, q in ops))
+
+
 def _tick(tmp_path):
     from qar_qiskit.circuits.composer import compose_tick_circuit
     from qar_qiskit.plan.allocation import AllocationPlan
@@ -83,14 +91,11 @@ def test_cli_dry_run_offline_on_a_fake_device_and_its_qpy(tmp_path):
     assert report["estimate"]["quantum_seconds"] > 0
     # the QPY file holds the exact circuit described: figures recomputed here from FakeFez's target
     isa = load_isa(report["isa_file"])
-    t = FakeFez().target
-    ops = [(i.operation.name, tuple(isa.find_bit(q).index for q in i.qubits)) for i in isa.data
-           if i.operation.name not in ("barrier", "delay")]
-    assert sum(1 for _, q in ops if len(q) == 2) == report["isa"]["two_qubit_gates"]
-    assert math.isclose(math.prod(1 - (t[n][q].error or 0.0) for n, q in ops), report["isa"]["esp"], rel_tol=1e-9)
+    two_q, esp = isa_figures(isa, FakeFez().target)
+    assert two_q == report["isa"]["two_qubit_gates"] and math.isclose(esp, report["isa"]["esp"], rel_tol=1e-9)
     from qar_qiskit.backends.compile import register_esps
 
-    again = register_esps(isa, t)
+    again = register_esps(isa, FakeFez().target)
     assert {k: v["esp"] for k, v in again.items() if k != "*"} == {k: v["esp"] for k, v in report["registers"].items()}
     # aer-noisy:FakeFez: the same compilation, also offline; the text report names every register's cone ESP
     text = _qar(tmp_path, "submit", "--tick", str(tick), "--backend", "aer-noisy:FakeFez", "--dry-run",

@@ -64,6 +64,7 @@ def test_isa_out_writes_the_circuit_the_figures_describe(tmp_path):
     register's cone ESP (recomputed here from the file and FakeFez's target)."""
     from qar_qiskit.backends.compile import register_esps
     from qar_qiskit.backends.cone_report import load_isa
+    from tests.backends.test_ibm_offline import isa_figures
 
     out = runner.invoke(app, ["circuits", "stats", "-b", "aer-noisy:FakeFez", "-r", "volatile", "-O", "1",
                               "--isa-out", str(tmp_path / "isa"), "--json"])
@@ -72,10 +73,8 @@ def test_isa_out_writes_the_circuit_the_figures_describe(tmp_path):
     assert row["isa_file"].endswith("aer-noisy_FakeFez-volatile.qpy")
     isa = load_isa(row["isa_file"])
     t = FakeFez().target
-    ops = [(i.operation.name, tuple(isa.find_bit(q).index for q in i.qubits)) for i in isa.data
-           if i.operation.name not in ("barrier", "delay")]
-    assert sum(1 for _, q in ops if len(q) == 2) == row["circuit"]["two_qubit_gates"]
-    assert math.isclose(math.prod(1 - (t[n][q].error or 0.0) for n, q in ops), row["circuit"]["esp"], rel_tol=1e-9)
+    two_q, esp = isa_figures(isa, t)
+    assert two_q == row["circuit"]["two_qubit_gates"] and math.isclose(esp, row["circuit"]["esp"], rel_tol=1e-9)
     again = register_esps(isa, t)
     assert {k: again[k]["esp"] for k in row["registers"]} == {k: v["esp"] for k, v in row["registers"].items()}
     assert set(row["registers"]) == {r.name for r in isa.cregs}
