@@ -16,6 +16,19 @@ suffix routings), so their compile time is one figure (``cone-first`` = ``whole`
 Per row: every measured register's cone ESP, the decision cone's qubits, the whole circuit's
 two-qubit gates and ESP. FakeNighthawk's error values are placeholders (its own warning): judge it
 by routed two-qubit gates and decision-cone size. Figures are deterministic; times are not.
+
+Measured 2026-12-06 23:48 - 12-07 00:15 UTC, ``python benchmarks/bench_cone_first.py`` (defaults),
+shared 2-core machine at load 6-11 (seconds inflated; whole compile 1.4-2.3 s per plan on FakeFez
+at load 2.5). Decision-cone ESP, whole -> best unguarded cone-first candidate:
+
+    FakeFez        0.661-0.696 -> 0.709-0.727   (each candidate loses a register, e.g. hedge 0.585 -> 0.189)
+    FakeMarrakesh  0.767-0.802 -> up to 0.802
+    FakeKingston   0.776-0.800 -> 0.798-0.814
+    FakeTorino     0.616-0.628 -> up to 0.622   (0-2 candidates per plan)
+    FakeNighthawk  0.837-0.842 -> 0.841-0.847   (placeholder errors; 166-188 2q, decision cone 12-13 q)
+
+Guarded ``cone-first``: 0 admissible candidates on all 20 device x plan pairs, i.e. the whole
+compilation each time, for 10-50% more compile time. Full table: the project's compile notes.
 """
 
 from __future__ import annotations
