@@ -9,8 +9,9 @@ import typer
 
 
 def _sweep(
-    spec: Path = typer.Argument(..., help="Sweep spec (YAML): data, windows, backends, shots, "
-                                "seeds, cost_bps, overrides.", dir_okay=False),
+    spec: str = typer.Argument(..., help="Sweep spec: a YAML file (data, windows, backends, "
+                               "shots, seeds, cost_bps, overrides) or a packaged name "
+                               "(sweep-sp500)."),
     out: Path = typer.Option(..., "--out", "-o", help="Output folder (results.csv, cells/, "
                              "summary.md).", file_okay=False),
     workers: Optional[int] = typer.Option(

@@ -36,6 +36,10 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationEr
 
 from qar_qiskit.backtest.metrics import DEFAULT_COST_BPS
 from qar_qiskit.errors import ConfigError, InputError, QARError
+from qar_qiskit.resources import PACKAGE_DIR, resolve
+
+#: Sweep specs shipped with the package (``qar sweep NAME``).
+SPEC_DIR = PACKAGE_DIR / "sweeps"
 
 
 def _date(value):
@@ -193,14 +197,20 @@ def _fail(source: str, exc: Exception) -> InputError:
 def load_spec(path: Union[str, Path]) -> tuple[SweepSpec, list[dict]]:
     """Read and validate a spec; returns it and its cells (dicts with ``id`` and coordinates).
 
+    Args:
+        path: a YAML file, or the name of a spec packaged in :data:`SPEC_DIR`
+            (``sweep-sp500``: ``qar_qiskit/sweeps/sweep-sp500.yaml``); an existing file wins.
+
     Raises:
-        InputError: the first problem found, naming the field; nothing has run yet.
+        InputError: the first problem found, naming the field (an unknown name lists the
+            packaged specs); nothing has run yet.
     """
-    p = Path(path)
+    try:
+        p = resolve(path, [SPEC_DIR], "sweep spec")
+    except ConfigError as exc:
+        raise InputError(str(exc)) from None
     try:
         raw = yaml.safe_load(p.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise InputError(f"sweep spec {p}: no such file") from None
     except (OSError, yaml.YAMLError) as exc:
         raise InputError(f"sweep spec {p}: cannot read it ({' '.join(str(exc).split())})") from None
     if not isinstance(raw, dict):

@@ -129,3 +129,25 @@ def test_spec_without_seeds_runs_seed_0(tmp_path):
     spec, cells = load_spec(_spec(tmp_path, seeds=None, backends=["aer", "exact"]))
     assert spec.seeds == [0]
     assert sorted(c["seed"] for c in cells) == [0, 0]
+
+
+def test_packaged_spec_resolves_by_name():
+    spec, cells = load_spec("sweep-sp500")
+    assert spec.data == ["sp500"] and spec.backends == ["aer", "exact"] and spec.seeds == list(range(10))
+    assert len(cells) == 11  # 10 aer seeds + one exact run
+
+
+def test_unknown_spec_name_lists_the_packaged_ones(tmp_path):
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    with pytest.raises(InputError, match=r"^sweep spec 'sweep-ftse' not found.*packaged: sweep-sp500"):
+        load_spec("sweep-ftse")
+    qar = Path(sys.executable).parent / "qar"
+    proc = subprocess.run([str(qar), "sweep", "sweep-ftse", "--out", str(tmp_path / "o")],
+                          capture_output=True, text=True, timeout=120)
+    assert proc.returncode != 0
+    assert "packaged: sweep-sp500" in proc.stderr and "Traceback" not in proc.stderr
+    assert len(proc.stderr.strip().splitlines()) == 1
+    assert not (tmp_path / "o").exists()
