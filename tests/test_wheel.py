@@ -133,6 +133,15 @@ def test_commands_run_from_outside_the_tree(installed):
         _run([qar.parent / "python", "-c", f"from qar_qiskit.backends import load_profile; load_profile({name!r})"],
              cwd=work, env=env)
 
+    # the packaged sweep spec resolves by name (`qar sweep sweep-sp500 --out DIR`); an unknown
+    # name lists it
+    out = _run([qar.parent / "python", "-c", "from qar_qiskit.sweep.spec import load_spec; "
+                "spec, cells = load_spec('sweep-sp500'); print(spec.data, len(cells))"], cwd=work, env=env)
+    assert out.stdout.split() == ["['sp500']", "11"]
+    bad = subprocess.run([str(qar), "sweep", "sweep-ftse", "--out", str(work / "sw")], cwd=work, env=env,
+                         capture_output=True, text=True, timeout=120)
+    assert bad.returncode != 0 and "packaged: sweep-sp500" in bad.stderr, bad.stderr
+
     _run([qar, "circuits", "export", work / "qasm"], cwd=work, env=env)
     # the installed package exports what the checkout's goldens hold (tests/circuits/test_export.py)
     exported = {p.name: p.read_text() for p in (work / "qasm").glob("*.qasm")}
