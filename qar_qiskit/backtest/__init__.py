@@ -7,28 +7,21 @@
     result.metrics["strategy"]["net"]["sharpe"]
 
 :func:`run_backtest` (:mod:`~qar_qiskit.backtest.runner`) returns a :class:`BacktestResult`
-and takes any :class:`DecisionMaker` (:mod:`~qar_qiskit.backtest.result`). Names are loaded
-lazily, as in :mod:`qar_qiskit.circuits`, so importing a submodule (``backtest.metrics`` for the
-CLI's defaults) does not import the runner and its dependencies.
+and takes any :class:`DecisionMaker` (:mod:`~qar_qiskit.backtest.result`). The runner is loaded
+on first use of ``run_backtest``, so importing a submodule (``backtest.metrics`` for the CLI's
+defaults) does not import the runner and its dependencies.
 """
 
 from __future__ import annotations
 
-import importlib
+from qar_qiskit.backtest.result import BacktestResult, DecisionMaker
 
-_EXPORTS = {
-    "run_backtest": "runner",
-    "BacktestResult": "result",
-    "DecisionMaker": "result",
-}
-
-__all__ = sorted(_EXPORTS)
+__all__ = ["run_backtest", "BacktestResult", "DecisionMaker"]
 
 
 def __getattr__(name: str):
-    module = _EXPORTS.get(name)
-    if module is None:
-        raise AttributeError(f"module 'qar_qiskit.backtest' has no attribute {name!r}")
-    value = getattr(importlib.import_module(f"qar_qiskit.backtest.{module}"), name)
-    globals()[name] = value
-    return value
+    if name == "run_backtest":  # loaded on first use: the CLI imports backtest.metrics at startup
+        from qar_qiskit.backtest.runner import run_backtest
+
+        return run_backtest
+    raise AttributeError(f"module 'qar_qiskit.backtest' has no attribute {name!r}")
