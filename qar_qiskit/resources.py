@@ -1,8 +1,8 @@
 """Files shipped inside the package: example configs and backend profiles, found by name.
 
 ``qar --config noisy-small`` and ``--profile aer-noisy-torino`` name files in
-``qar_qiskit/configs/`` and ``qar_qiskit/profiles/`` (the checkout's ``backends/``), so they work
-from a wheel install as from a checkout. A path to an existing file always wins over a packaged name; when neither matches,
+``qar_qiskit/configs/`` and ``qar_qiskit/profiles/`` (the checkout's ``backends/``), so they
+work from a wheel install as from a checkout. A path to an existing file always wins over a packaged name; when neither matches,
 the error lists the packaged names.
 """
 

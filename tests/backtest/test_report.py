@@ -95,8 +95,8 @@ def test_seed_placement_against_the_headline_spread():
 
 
 def test_real_report_states_seed_settings_and_drops_register_less_rows(tmp_path):
-    from qar_qiskit.system.qar import QAR
     from qar_qiskit.data.loader import load_dataset
+    from qar_qiskit.system.qar import QAR
 
     qar = QAR.from_config(None, backend="aer", shots=64, seed=5)
     res = run_backtest(load_dataset("sp500"), "2018-01-02", "2018-02-28", progress=False, qar=qar,

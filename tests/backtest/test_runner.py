@@ -198,8 +198,10 @@ def test_package_exports_the_runner_and_its_result_types():
     import sys
 
     import qar_qiskit.backtest as bt
-    from qar_qiskit.backtest import BacktestResult, DecisionMaker, run_backtest as rb
-    from qar_qiskit.backtest.result import BacktestResult as R, DecisionMaker as D
+    from qar_qiskit.backtest import BacktestResult, DecisionMaker
+    from qar_qiskit.backtest import run_backtest as rb
+    from qar_qiskit.backtest.result import BacktestResult as R
+    from qar_qiskit.backtest.result import DecisionMaker as D
 
     assert rb is run_backtest and BacktestResult is R and DecisionMaker is D
     assert set(bt.__all__) == {"run_backtest", "BacktestResult", "DecisionMaker"}
