@@ -15,7 +15,7 @@ from typing import Any, Optional, Protocol, runtime_checkable
 
 import numpy as np
 
-from qar_qiskit.backtest import metrics as M
+import qar_qiskit.backtest.metrics as M
 from qar_qiskit.backtest.metrics import DEFAULT_COST_BPS
 
 __all__ = ["BacktestResult", "DecisionMaker"]
