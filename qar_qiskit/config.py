@@ -1,9 +1,15 @@
 """Configuration: pydantic v2 models for ``config.yaml`` and its loader.
 
 The package carries the defaults (``qar_qiskit/config.yaml``, identical to the repository's
-top-level ``config.yaml``), so ``QAR()`` and the CLI work without a file. Unknown keys, wrong
-types and out-of-range values are errors that name the field, e.g.
-``resource_allocation.dynamic_ranges.algorithm_pool: min 16 is above max 15``.
+top-level ``config.yaml``), so ``QAR()`` and the CLI work without a file. A config file is an
+*overlay*: it gives only the keys it changes, and :func:`load_config` deep-merges it onto the
+packaged defaults before validation (:func:`overlay`: mappings merge key by key, recursively;
+lists and scalars replace). A file holding only ``risk_management: {max_position_size: 0.1}`` is a
+complete config. Unknown keys, wrong types and out-of-range values are errors that name the field,
+e.g. ``resource_allocation.dynamic_ranges.algorithm_pool: min 16 is above max 15``; an unknown key
+gets the closest valid key at its level (``backend.shotz: unknown key; did you mean backend.shots?``,
+:func:`difflib.get_close_matches`), and a qubit budget too small for the minimums names
+``quantum_resources.total_qubits`` and the smallest total that would work.
 
 Every size- or count-like setting has an upper bound (the ``MAX_*`` constants of :mod:`qar_qiskit.limits`,
 each with its reason), so that no setting, saved state (whose embedded config goes through
@@ -20,11 +26,14 @@ such a file is refused with an error naming the key and saying what to do, e.g.
 
 from __future__ import annotations
 
+import difflib
+import functools
+import typing
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated, Any, Optional
 
 import yaml
-from pydantic import Field, StringConstraints, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, Field, StringConstraints, ValidationError, field_validator, model_validator
 
 from qar_qiskit.config_removed import REMOVED_KEYS, refuse_removed_keys, without_removed_keys  # noqa: F401
 from qar_qiskit.errors import ConfigError, QARError
@@ -168,12 +177,6 @@ class QARConfig(_Model):
         r = self.resource_allocation.dynamic_ranges
         a = self.algorithms
         fixed = sum(FIXED_REGISTER_QUBITS.values()) + max(MIN_BUFFER_QUBITS, r.entanglement_buffer.min)
-        minimum = fixed + r.algorithm_pool.min
-        if minimum > total:
-            raise ValueError(
-                f"quantum_resources.total_qubits: {total} cannot hold the smallest plan of "
-                f"resource_allocation.dynamic_ranges ({minimum} qubits)"
-            )
         algo_min = a.lmsr.min_qubits + a.prospect.min_qubits + a.hedge.min_qubits
         if algo_min > r.algorithm_pool.max:
             raise ValueError(
@@ -189,11 +192,8 @@ class QARConfig(_Model):
         # the planner's rule (plan/planner.py): the algorithms share min(budget left by the fixed
         # registers, algorithm_pool max), each starting at its minimum
         pool = min(r.algorithm_pool.max, total - fixed)
-        if algo_min > pool:
-            raise ValueError(
-                f"algorithms: the per-algorithm minimums need {algo_min} qubits, above the {pool} that "
-                f"quantum_resources.total_qubits {total} leaves for them after the fixed registers ({fixed})"
-            )
+        if pool < r.algorithm_pool.min or algo_min > pool:
+            raise ValueError(budget_message(total, fixed, r.algorithm_pool.min, r.algorithm_pool.max, algo_min))
         for name in ("lmsr", "prospect", "hedge"):
             others = algo_min - getattr(a, name).min_qubits
             width = min(getattr(a, name).max_qubits, pool - others)
@@ -204,6 +204,42 @@ class QARConfig(_Model):
                     f"expert register (the circuit's size grows as 2^n)"
                 )
         return self
+
+
+def smallest_total_qubits(fixed: int, pool_min: int, need: int) -> int:
+    """The smallest ``quantum_resources.total_qubits`` whose plans fit.
+
+    The planner gives the algorithms ``pool = min(total - fixed, algorithm_pool max)`` and needs
+    ``pool >= algorithm_pool min`` and ``pool >= need`` (the experts' minimum registers), so with
+    ``need <= algorithm_pool max`` the smallest total is ``fixed + max(pool_min, need)``.
+
+    Args:
+        fixed: qubits of the fixed registers (market, memory, decision) and the buffer.
+        pool_min: ``resource_allocation.dynamic_ranges.algorithm_pool`` min.
+        need: the sum of the experts' minimum registers.
+    """
+    return fixed + max(pool_min, need)
+
+
+def budget_message(total: int, fixed: int, pool_min: int, pool_max: int, need: int,
+                   who: str = "the per-algorithm minimums") -> str:
+    """The error for a budget too small for the minimums: names ``quantum_resources.total_qubits``,
+    why it is too small, and the smallest total that works (:func:`smallest_total_qubits`).
+
+    Example: ``quantum_resources.total_qubits: 22 cannot hold the smallest plan the config allows
+    (23 qubits): only 9 qubits are left for the algorithm pool after the fixed registers and buffer
+    (13), below its min 10; set quantum_resources.total_qubits to at least 23``.
+    """
+    pool = min(pool_max, total - fixed)
+    if pool < pool_min:
+        reason = (f"only {pool} qubits are left for the algorithm pool after the fixed registers and buffer "
+                  f"({fixed}), below its min {pool_min}")
+    else:
+        reason = (f"{who} need {need} qubits, above the {pool} it leaves for the algorithm pool after the "
+                  f"fixed registers and buffer ({fixed})")
+    smallest = smallest_total_qubits(fixed, pool_min, need)
+    return (f"quantum_resources.total_qubits: {total} cannot hold the smallest plan the config allows "
+            f"({smallest} qubits): {reason}; set quantum_resources.total_qubits to at least {smallest}")
 
 
 #: libyaml's safe loader when PyYAML has it (its wheels do): 8.5 vs 74 ms for config.yaml
@@ -217,10 +253,14 @@ def default_config_path() -> Path:
 
 
 def parse_config(data: dict, source: str = "<config>", *, drop_removed: bool = False) -> QARConfig:
-    """Validate a config mapping; errors name the offending field and the source.
+    """Validate a complete config mapping; errors name the offending field and the source.
+
+    ``data`` must hold every required section (``market_regimes``): a config file is an overlay,
+    so :func:`load_config` first merges it onto the packaged defaults (:func:`overlay`).
 
     Args:
-        data: the mapping (a parsed YAML file, or a config embedded in a saved state).
+        data: the mapping (a parsed YAML file merged onto the defaults, or a config embedded in a
+            saved state).
         source: named in errors (a file name).
         drop_removed: drop the keys of :data:`REMOVED_KEYS` instead of refusing them. For the
             configs embedded in saved states: the program wrote them, the keys never changed what
@@ -229,8 +269,9 @@ def parse_config(data: dict, source: str = "<config>", *, drop_removed: bool = F
 
     Raises:
         ConfigError: not a mapping; a key of :data:`REMOVED_KEYS` (the message names it, says why
-            it went and to delete it) unless ``drop_removed``; unknown keys, wrong types or
-            out-of-range values.
+            it went and to delete it) unless ``drop_removed``; unknown keys (with the closest valid
+            key at that level: ``backend.shotz: unknown key; did you mean backend.shots?``), wrong
+            types or out-of-range values.
     """
     if not isinstance(data, dict):
         raise ConfigError(f"{source}: the top level must be a mapping, got {type(data).__name__}")
@@ -240,20 +281,98 @@ def parse_config(data: dict, source: str = "<config>", *, drop_removed: bool = F
     try:
         return QARConfig.model_validate(data)
     except ValidationError as exc:
-        raise ConfigError(f"{source}: {QARError.from_validation(exc)}") from None
+        raise ConfigError(f"{source}: {QARError.from_validation(_WithSuggestions(exc))}") from None
 
 
-def load_config(path: str | Path | None = None, overrides: dict | None = None) -> QARConfig:
-    """Load and validate a YAML config (the packaged defaults when ``path`` is None).
+def _model_at(loc: tuple) -> type[BaseModel] | None:
+    """The config section model at ``loc`` (a pydantic error location), or None (not a section)."""
+    model: type[BaseModel] | None = QARConfig
+    for key in loc:
+        field = model.model_fields.get(key) if model is not None else None
+        if field is None:
+            return None
+        model = next((t for t in (field.annotation, *typing.get_args(field.annotation))
+                      if isinstance(t, type) and issubclass(t, BaseModel)), None)
+    return model
+
+
+def did_you_mean(loc: tuple) -> str | None:
+    """The valid key closest to the unknown key at ``loc`` (dotted path), by
+    :func:`difflib.get_close_matches` over the keys of its section; None when none is close."""
+    *parents, key = (str(part) for part in loc)
+    model = _model_at(tuple(parents))
+    if model is None:
+        return None
+    close = difflib.get_close_matches(key, list(model.model_fields), n=1, cutoff=0.6)
+    return ".".join([*parents, close[0]]) if close else None
+
+
+class _WithSuggestions:
+    """A pydantic ``ValidationError``'s errors, an unknown key's message replaced by one that names
+    the closest valid key (``unknown key; did you mean backend.shots?``)."""
+
+    def __init__(self, exc: ValidationError) -> None:
+        self._exc = exc
+
+    def errors(self) -> list[dict[str, Any]]:
+        out: list[dict[str, Any]] = []
+        for raw in self._exc.errors():
+            err: dict[str, Any] = dict(raw)
+            if err.get("type") == "extra_forbidden":
+                near = did_you_mean(tuple(err.get("loc", ())))
+                err = {**err, "msg": "unknown key" + (f"; did you mean {near}?" if near else "")}
+            out.append(err)
+        return out
+
+
+def overlay(base: dict, changes: dict) -> dict:
+    """``changes`` deep-merged onto ``base`` (neither is changed): mappings merge key by key,
+    recursively; a list or a scalar in ``changes`` replaces the value in ``base``.
+
+    Example:
+        >>> overlay({"backend": {"name": "aer", "shots": 1024}}, {"backend": {"shots": 256}})
+        {'backend': {'name': 'aer', 'shots': 256}}
+    """
+    out = dict(base)
+    for key, value in changes.items():
+        if isinstance(value, dict) and isinstance(out.get(key), dict):
+            out[key] = overlay(out[key], value)
+        else:
+            out[key] = value
+    return out
+
+
+def leaf_keys(data: dict, prefix: str = "") -> list[str]:
+    """The dotted keys of the leaves (lists and scalars) of a nested mapping, in file order.
+
+    Example:
+        >>> leaf_keys({"backend": {"shots": 256}, "experts": ["lmsr", "hedge"]})
+        ['backend.shots', 'experts']
+    """
+    out = []
+    for key, value in data.items():
+        dotted = f"{prefix}{key}"
+        out.extend(leaf_keys(value, dotted + ".") if isinstance(value, dict) and value else [dotted])
+    return out
+
+
+def value_at(data: dict, dotted: str):
+    """The value at a dotted key of a nested mapping (None where a part is missing)."""
+    node: Any = data
+    for part in dotted.split("."):
+        node = node.get(part) if isinstance(node, dict) else None
+    return node
+
+
+def read_config_file(path: str | Path | None = None) -> tuple[Path, dict]:
+    """A config file's own mapping (the overlay, not merged), and its resolved path.
 
     Args:
-        path: a YAML file, or the name of a packaged example config (``noisy-small``:
-            ``qar_qiskit/configs/noisy-small.yaml``); ``None`` for the packaged ``config.yaml``.
-        overrides: a nested mapping merged over the file's values (e.g. ``{"backend": {"shots": 100}}``).
+        path: as for :func:`load_config`; ``None``: the packaged ``config.yaml``.
 
     Raises:
-        ConfigError: missing or unreadable file (the message lists the packaged configs), invalid YAML, unknown keys, wrong types or
-            out-of-range values; the message names the file and the field.
+        ConfigError: missing or unreadable file (the message lists the packaged configs), invalid
+            YAML, or a top level that is not a mapping; the message names the file.
     """
     src = resolve(path, [CONFIG_DIR], "config") if path is not None else default_config_path()
     try:
@@ -277,16 +396,49 @@ def load_config(path: str | Path | None = None, overrides: dict | None = None) -
         raise ConfigError(f"{src}: invalid YAML value ({' '.join(str(exc).split())})") from None
     if data is None:
         data = {}
-    if overrides and isinstance(data, dict):
-        data = _merge(data, overrides)
+    if not isinstance(data, dict):
+        raise ConfigError(f"{src}: the top level must be a mapping, got {type(data).__name__}")
+    return src, data
+
+
+def _defaults_mapping() -> dict:
+    """The packaged defaults as a mapping (parsed once per file version: the merge never changes it)."""
+    path = default_config_path()
+    return _parsed_defaults(str(path), path.stat().st_mtime_ns)
+
+
+@functools.lru_cache(maxsize=2)
+def _parsed_defaults(path: str, mtime_ns: int) -> dict:
+    return read_config_file(path)[1]
+
+
+def load_config(path: str | Path | None = None, overrides: dict | None = None) -> QARConfig:
+    """Load a YAML config, merged onto the packaged defaults, and validate it.
+
+    A config file is an overlay: it gives only the keys it changes (:func:`overlay`: mappings
+    merge recursively, lists and scalars replace). For example this file is a complete config::
+
+        risk_management:
+          max_position_size: 0.1
+        backend: {name: exact}
+
+    Args:
+        path: a YAML file, or the name of a packaged example config (``noisy-small``:
+            ``qar_qiskit/configs/noisy-small.yaml``); ``None`` for the packaged ``config.yaml``.
+        overrides: a nested mapping merged over the file's values (e.g. ``{"backend": {"shots": 100}}``).
+
+    Returns:
+        The validated, complete config (what states and reports record).
+
+    Raises:
+        ConfigError: missing or unreadable file (the message lists the packaged configs), invalid
+            YAML, a removed key, unknown keys (with the closest valid key), wrong types or
+            out-of-range values; the message names the file and the field.
+    """
+    src, data = read_config_file(path)
+    refuse_removed_keys(data, str(src))  # the file's own keys (the defaults have none)
+    if path is not None:
+        data = overlay(_defaults_mapping(), data)
+    if overrides:
+        data = overlay(data, overrides)
     return parse_config(data, str(src))
-
-
-def _merge(base: dict, extra: dict) -> dict:
-    out = dict(base)
-    for key, value in extra.items():
-        if isinstance(value, dict) and isinstance(out.get(key), dict):
-            out[key] = _merge(out[key], value)
-        else:
-            out[key] = value
-    return out

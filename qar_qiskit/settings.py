@@ -27,7 +27,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from qar_qiskit.config import MAX_SEED, MAX_SHOTS, BackendConfig, QARConfig
 from qar_qiskit.errors import ConfigError, QARError
 
-__all__ = ["RunSettings", "resolve_settings", "DEFAULT_TRANSPILE_SEED"]
+__all__ = ["RunSettings", "resolve_settings", "settings_with_config_keys", "DEFAULT_TRANSPILE_SEED"]
 
 #: ``seed_transpiler`` of every compiled circuit unless a profile sets another: layouts (and so
 #: results) are reproducible and do not change with the sampling seed (a sweep over seeds
@@ -88,6 +88,31 @@ def _from_config(config: QARConfig) -> dict[str, Any]:
     return {"backend": b.name, "shots": b.shots, "seed": b.seed, "optimization_level": b.optimization_level,
             "mitigation": "m3" if perf.error_mitigation else "none",
             "postselect_market": perf.postselect_market, "postselect_consistency": perf.postselect_consistency}
+
+
+#: The config keys a :class:`RunSettings` field comes from (:func:`_from_config`).
+SETTINGS_FROM_CONFIG: dict[str, str] = {
+    "backend.name": "backend", "backend.shots": "shots", "backend.seed": "seed",
+    "backend.optimization_level": "optimization_level", "performance.error_mitigation": "mitigation",
+    "performance.postselect_market": "postselect_market",
+    "performance.postselect_consistency": "postselect_consistency",
+}
+
+
+def settings_with_config_keys(stored: RunSettings, config: QARConfig, keys) -> RunSettings:
+    """``stored`` with the fields that the config keys ``keys`` set taken from ``config``.
+
+    For a state loaded with a config file (``qar --config X decide --state S``): the keys X sets
+    win over the settings saved with S; the other saved settings stay.
+
+    Args:
+        stored: the settings saved with a state.
+        config: the state's config with the file merged onto it.
+        keys: the dotted config keys the file changed.
+    """
+    fresh = _from_config(config)
+    update = {SETTINGS_FROM_CONFIG[k]: fresh[SETTINGS_FROM_CONFIG[k]] for k in keys if k in SETTINGS_FROM_CONFIG}
+    return RunSettings.from_dict({**stored.model_dump(), **update}) if update else stored
 
 
 def resolve_settings(config: QARConfig, *, profile: Any = None, backend: str | None = None,

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import copy
 import math
+import re
 import tempfile
 from pathlib import Path
 
@@ -213,7 +214,16 @@ def check_unknown_key_is_named(parent, key, value):
     assume(not (isinstance(_get(DEFAULTS, parent), dict) and key in _get(DEFAULTS, parent)))
     data = _set(DEFAULTS, (*parent, key), value)
     msg = raises_named(lambda: parse_config(data, "src"), _dotted((*parent, key)), kind=ConfigError)
-    assert "Extra inputs are not permitted" in msg
+    assert f"{_dotted((*parent, key))}: unknown key" in msg
+    # a suggestion, when there is one, is a valid key of the same section
+    suggested = re.search(r"unknown key; did you mean ([^?]+)\?", msg)
+    if suggested:
+        from qar_qiskit.config import QARConfig
+        from tests.test_config_keys import _fields
+
+        *section, _ = suggested.group(1).split(".")
+        assert tuple(section) == tuple(map(str, parent))
+        assert suggested.group(1) in {dotted for dotted, _ in _fields(QARConfig)}
 
 
 test_unknown_key_is_named, test_unknown_key_is_named_slow = variants(

@@ -65,8 +65,19 @@ errors equal the CZ/SX errors. They are therefore on by default for IBM jobs whe
 has them (``fractional_gates="auto"``: a device that refuses ``use_fractional_gates=True`` is
 loaded without) and off when gate twirling is asked for.
 
+**Cone-first** (``strategy="cone-first"``, :mod:`qar_qiskit.backends.cone_first`): the decision
+block compiled alone, the rest routed around it, kept only if no register's cone ESP falls below
+the whole compilation's. Measured there: the decision alone could reach 0.709-0.727 on FakeFez
+(whole: 0.661-0.696), but every candidate cost some other register (e.g. hedge 0.585 -> 0.189),
+so the guard returned the whole compilation on every plan and the default stays ``"whole"``.
+
+**Mid-circuit measurements** (``mid_circuit_measure=True``, the IBM executor on hardware):
+:func:`~qar_qiskit.backends.cone_first.use_mid_circuit_measure` turns non-terminal measurements
+into ``measure_2`` where the target has it at no higher error (FakeKingston, FakeBoston and
+FakePittsburgh offer ``measure_2``; FakeFez, FakeMarrakesh and FakeTorino do not).
+
 ESP here is a small private estimate for these decisions; the per-register light-cone ESP of the
-product lives in :mod:`qar_qiskit.backends.lightcone`.
+product lives in :mod:`qar_qiskit.backends.lightcone` (:func:`register_esps` reports it).
 """
 
 from __future__ import annotations
@@ -81,17 +92,24 @@ from qiskit.circuit import Parameter
 from qiskit.circuit.library import RXGate, RZZGate
 from qiskit.transpiler import InstructionProperties, Target, generate_preset_pass_manager
 
-from qar_qiskit.backends.lightcone import cone_stats, esp
+from qar_qiskit.backends.lightcone import circuit_stats, cone_stats, esp
 from qar_qiskit.errors import ConfigError
 
 __all__ = ["CompileOptions", "device_pass_manager", "BestOfSeeds", "compile_for_device", "with_fractional_gates",
            "isa_summary", "estimate_quantum_seconds", "check_hardware_options", "DEFAULT_LAYOUT_TRIALS",
-           "DEFAULT_OPTIMIZATION_LEVEL"]
+           "DEFAULT_OPTIMIZATION_LEVEL", "DEFAULT_STRATEGY", "STRATEGIES", "register_esps", "cone_view"]
 
 #: Seeded transpilations per plan, best ESP kept (measured: module docstring).
 DEFAULT_LAYOUT_TRIALS = 16
 #: Preset level for device compilation (level 3 beat level 2 on FakeFez and FakeTorino).
 DEFAULT_OPTIMIZATION_LEVEL = 3
+#: Compilation strategies (:func:`device_pass_manager`).
+STRATEGIES = ("cone-first", "whole")
+#: The default strategy. ``"whole"``: the guarded cone-first compilation found no candidate that
+#: keeps every register's cone ESP at or above the whole compilation's on FakeFez or FakeMarrakesh
+#: (``benchmarks/bench_cone_first.py``, figures in :mod:`qar_qiskit.backends.cone_first`), so as
+#: a default it would only add compile time; it stays available as ``strategy="cone-first"``.
+DEFAULT_STRATEGY = "whole"
 
 _NOT_GATES = frozenset({"barrier", "delay", "if_else", "while_loop", "for_loop", "switch_case", "box"})
 
@@ -103,6 +121,7 @@ class CompileOptions(BaseModel):
         optimization_level: preset pass manager level (0..3).
         seed_transpiler: seed of the (first) transpilation; trials use ``seed + k``.
         layout_trials: number of seeded transpilations to keep the best ESP from (1: one run).
+        strategy: ``"whole"`` or ``"cone-first"`` (:func:`device_pass_manager`).
 
     Fractional gates are not an option here: they are a property of the target (an IBM device
     loaded with ``use_fractional_gates=True``, or :func:`with_fractional_gates`).
@@ -113,6 +132,7 @@ class CompileOptions(BaseModel):
     optimization_level: int = Field(DEFAULT_OPTIMIZATION_LEVEL, ge=0, le=3)
     seed_transpiler: int = Field(11, ge=0)
     layout_trials: int = Field(DEFAULT_LAYOUT_TRIALS, ge=1, le=64)
+    strategy: str = Field(DEFAULT_STRATEGY, pattern="^(cone-first|whole)$")
 
 
 def _target_of(backend=None, target: Target | None = None) -> Target:
@@ -125,7 +145,8 @@ def _target_of(backend=None, target: Target | None = None) -> Target:
 
 def device_pass_manager(backend=None, *, target: Target | None = None, optimization_level: int = 3,
                         seed_transpiler: int | None = 11, layout_trials: int = 1,
-                        score: Callable[[QuantumCircuit, Target], float] | None = None):
+                        score: Callable[[QuantumCircuit, Target], float] | None = None,
+                        strategy: str | None = None, mid_circuit_measure: bool = False):
     """The pass manager to compile for ``backend`` (or a bare ``target``): ``.run(circuit)`` gives the ISA circuit.
 
     ``layout_trials=1``: Qiskit's preset staged pass manager. A target holding ``rzz`` gets IBM's
@@ -134,7 +155,34 @@ def device_pass_manager(backend=None, *, target: Target | None = None, optimizat
     fractional device. ``layout_trials=K > 1``: a :class:`BestOfSeeds` over the preset pass
     managers with seeds ``seed_transpiler + k``, keeping the highest ``score`` (default:
     :func:`tick_score`, the decision cone's ESP for a tick circuit).
+
+    ``strategy`` (default :data:`DEFAULT_STRATEGY`, ``"whole"``): ``"cone-first"`` compiles a tick circuit's
+    decision block alone first (:class:`~qar_qiskit.backends.cone_first.ConeFirst`, its
+    ``layout_trials`` seeds) and keeps the result only where no register's cone ESP is below the
+    ``"whole"`` compilation's (the best of seeds above), which it computes too; ``"whole"`` is
+    the best of seeds alone. A circuit without the decision barrier is compiled ``"whole"``.
+    ``mid_circuit_measure``: non-terminal measurements become IBM's ``measure_2``
+    (:func:`use_mid_circuit_measure`) where the target has it at no higher error.
     """
+    strategy = DEFAULT_STRATEGY if strategy is None else strategy
+    if strategy not in STRATEGIES:
+        raise ConfigError(f"compile strategy: must be one of {', '.join(STRATEGIES)}, got {strategy!r}")
+    if strategy == "cone-first" or mid_circuit_measure:
+        from qar_qiskit.backends.cone_first import Guarded
+
+        tgt = _target_of(backend, target)
+        whole = device_pass_manager(backend, target=target, optimization_level=optimization_level,
+                                    seed_transpiler=seed_transpiler, layout_trials=layout_trials, score=score,
+                                    strategy="whole")
+        first = None
+        if strategy == "cone-first":
+            from qar_qiskit.backends.cone_first import ConeFirst
+
+            first = ConeFirst(tgt, optimization_level=optimization_level,
+                              seed_transpiler=0 if seed_transpiler is None else int(seed_transpiler),
+                              trials=max(int(layout_trials), 1),
+                              translation_method="ibm_dynamic_and_fractional" if "rzz" in tgt.operation_names else None)
+        return Guarded(tgt, whole, first, mid_circuit_measure=mid_circuit_measure)
     if layout_trials > 1:
         return BestOfSeeds(backend, target=target, optimization_level=optimization_level,
                            seed_transpiler=0 if seed_transpiler is None else seed_transpiler,
@@ -210,12 +258,33 @@ def isa_summary(isa: QuantumCircuit, target: Target) -> dict[str, Any]:
             "esp": _esp(isa, target), "duration_s": duration, "ops": dict(isa.count_ops())}
 
 
+def cone_view(isa):
+    """``isa`` with IBM's ``measure_2`` mid-circuit measurements read as ``measure`` (the light
+    cones end at measurements; the ESP then uses the ``measure`` error, which
+    :func:`~qar_qiskit.backends.cone_first.use_mid_circuit_measure` keeps at or above ``measure_2``'s)."""
+    if not any(ins.operation.name == "measure_2" for ins in isa.data):
+        return isa
+    from qiskit.circuit.library import Measure
+
+    out = isa.copy()
+    for i, ins in enumerate(out.data):
+        if ins.operation.name == "measure_2":
+            out.data[i] = ins.replace(operation=Measure())
+    return out
+
+
+def register_esps(isa, target, *, method: str = "causal") -> dict[str, dict]:
+    """Every measured register's cone (qubits, two-qubit gates, depth, ESP) and the whole circuit's under ``"*"``."""
+    return {k: v.as_dict() for k, v in circuit_stats(cone_view(isa), target, method=method).items()}
+
+
 def compile_for_device(circuit: QuantumCircuit, backend=None, *, target: Target | None = None,
                        options: CompileOptions | None = None) -> QuantumCircuit:
     """The ISA circuit of ``circuit`` for the device under ``options`` (see :func:`device_pass_manager`)."""
     opts = options or CompileOptions()
     return device_pass_manager(backend, target=target, optimization_level=opts.optimization_level,
-                               seed_transpiler=opts.seed_transpiler, layout_trials=opts.layout_trials).run(circuit)
+                               seed_transpiler=opts.seed_transpiler, layout_trials=opts.layout_trials,
+                               strategy=opts.strategy).run(circuit)
 
 
 def with_fractional_gates(target: Target) -> Target:

@@ -14,8 +14,9 @@ classical register) only when the job's semantic role is known; :func:`counts_fr
 also accepts the raw executor ``QuantumProgramResult`` (bool arrays per register).
 With a qiskit-ibm-runtime older than 0.50 (no ``executor_sampler``) the legacy SamplerV2 is used.
 
-Compilation: :mod:`qar_qiskit.backends.compile` (level 3, best of 8 seeded layouts by ESP;
-fractional gates on Heron devices unless gate twirling is on). Job options -- the top-level
+Compilation: :mod:`qar_qiskit.backends.compile` (level 3, best of 16 seeded layouts by the decision cone's ESP;
+fractional gates on Heron devices unless gate twirling is on; on hardware, ``measure_2`` for
+non-terminal measurements where the target offers it at no higher error). Job options -- the top-level
 ``max_execution_time`` on every job, ``environment.job_tags`` (``qar`` + the plan's tag), DD and
 twirling -- are in :mod:`qar_qiskit.backends.ibm_options`; :meth:`IBMExecutor.dry_run` reports a
 job (ISA circuit, two-qubit gates, ESP, estimated QPU time) without sending it.
@@ -41,11 +42,11 @@ from qar_qiskit.backends.base import ExecutionResult, PostSelect
 from qar_qiskit.backends.circuit_info import is_dynamic
 from qar_qiskit.backends.counts import counts_from_job_result
 from qar_qiskit.backends.compile import (DEFAULT_LAYOUT_TRIALS, DEFAULT_OPTIMIZATION_LEVEL, check_hardware_options,
-                                         device_pass_manager, estimate_quantum_seconds, isa_summary)
+                                         device_pass_manager, estimate_quantum_seconds, isa_summary, register_esps)
 from qar_qiskit.backends.ibm_options import QAR_TAG, hardware_options, plan_tag
 from qar_qiskit.backends.executor import CachingExecutor, RunRequest, Sampled
 from qar_qiskit.backends.ibm_service import (CHANNEL, SERVICE_FACTORY_ENV, TOKEN_ENV, get_service, has_ibm_credentials,
-                                             redact)
+                                             redact, service_for_backend)
 from qar_qiskit.backends.jobstore import job_id_of, wait_for_result
 from qar_qiskit.errors import BackendError, ConfigError, JobError
 
@@ -161,7 +162,7 @@ class IBMExecutor(CachingExecutor):
         # the settings' transpile seed; without one, the base seed as before (11 when neither)
         self.transpile_seed = int(transpile_seed if transpile_seed is not None else 11 if seed is None else seed)
         self.timeout_s = timeout_s
-        self.service = get_service(service, service_factory, channel=channel, instance=instance)
+        self.service = service_for_backend(backend_name, service, service_factory, channel=channel, instance=instance)
         self.backend = self._fetch_backend(backend_name, min_num_qubits)
         self.backend_name = self.backend.name if backend_name == LEAST_BUSY else backend_name
         self.name = f"ibm:{self.backend_name}"
@@ -216,9 +217,10 @@ class IBMExecutor(CachingExecutor):
         return True
 
     def _pass_manager(self, optimization_level: int):
+        # measure_2 only on hardware: local testing mode (Aer) does not simulate it
         return device_pass_manager(self.backend, optimization_level=optimization_level,
                                    seed_transpiler=self.transpile_seed,
-                                   layout_trials=self.layout_trials)
+                                   layout_trials=self.layout_trials, mid_circuit_measure=not self.local)
 
     # -- sampler -----------------------------------------------------------------------------
     def job_tags(self, tick_circuit: Any = None) -> list[str]:
@@ -284,6 +286,9 @@ class IBMExecutor(CachingExecutor):
         (``executor_sampler.prepare``: PUB coercion, option checks, DD insertion), the step
         ``Sampler.run`` takes before it submits. Reported: the ISA circuit's active qubits,
         two-qubit gates, depth, ESP and duration (:func:`~qar_qiskit.backends.compile.isa_summary`),
+        every measured register's cone (qubits, two-qubit gates, depth, ESP:
+        :func:`~qar_qiskit.backends.compile.register_esps`) under ``registers``, the ISA circuit
+        itself under ``isa_circuit`` (what :meth:`submit` would send),
         the estimated QPU time (:func:`~qar_qiskit.backends.compile.estimate_quantum_seconds`),
         the job's ``max_execution_time``, tags and options.
         """
@@ -301,11 +306,14 @@ class IBMExecutor(CachingExecutor):
         except Exception as exc:
             raise BackendError(f"{self.name}: the job would be rejected: {type(exc).__name__}: {redact(exc)}") from None
         summary = isa_summary(isa, self.backend.target)
+        cones = register_esps(isa, self.backend.target)
+        cones.pop("*")
         estimate = estimate_quantum_seconds(isa, self.backend.target, shots, int(bound.shape[0]), self.rep_delay_s())
         return {"backend": self.name, "rows": int(bound.shape[0]), "shots": shots, "tags": tags,
                 "max_execution_time": options["max_execution_time"], "fractional_gates": self.fractional,
                 "layout_trials": self.layout_trials, "optimization_level": self.optimization_level,
-                "isa": summary, "estimate": estimate, "options": options, "prepare_s": request.prepare_s,
+                "isa": summary, "registers": cones, "estimate": estimate, "isa_circuit": isa,
+                "options": options, "prepare_s": request.prepare_s,
                 "within_max_execution_time": (None if estimate["quantum_seconds"] is None
                                               else estimate["quantum_seconds"] <= options["max_execution_time"])}
 

@@ -95,12 +95,18 @@ def submit_tick(
     return record
 
 
-def _ibm_executor(tick_circuit: Any, backend: str, executor, settings: dict[str, Any]):
-    """The IBM executor for ``backend`` (``ibm:least-busy`` asks for the circuit's qubit count)."""
+def _ibm_executor(tick_circuit: Any, backend: str, executor, settings: dict[str, Any], *, dry_run: bool = False):
+    """The IBM executor for ``backend`` (``ibm:least-busy`` asks for the circuit's qubit count).
+
+    For a dry run ``aer-noisy:<FakeDevice>`` is accepted too: it is compiled as ``ibm:<FakeDevice>``
+    on the offline service (same target, same pass manager as the noisy executor's), no account needed.
+    """
     from qar_qiskit.backends.ibm import LEAST_BUSY, IBMExecutor
     from qar_qiskit.backends.registry import make_executor, validate_spec
 
     backend = validate_spec(backend)
+    if dry_run and backend.startswith("aer-noisy:"):
+        backend = "ibm:" + backend.partition(":")[2]
     if not backend.startswith("ibm:"):
         raise BackendError(f"submit needs an IBM backend (ibm:<name>), got {backend!r}; run other backends directly")
     if executor is None and backend == f"ibm:{LEAST_BUSY}":
@@ -114,8 +120,12 @@ def _ibm_executor(tick_circuit: Any, backend: str, executor, settings: dict[str,
 
 def dry_run_tick(tick_circuit: Any, parameter_values: Any, backend: str, *, shots: int | None = None,
                  executor=None, **settings: Any) -> dict[str, Any]:
-    """What :func:`submit_tick` would send, validated and reported (:meth:`IBMExecutor.dry_run`); nothing is sent or stored."""
-    ex = _ibm_executor(tick_circuit, backend, executor, settings)
+    """What :func:`submit_tick` would send, validated and reported (:meth:`IBMExecutor.dry_run`); nothing is sent or stored.
+
+    ``backend`` is ``ibm:<name>``; a fake device (``ibm:fake_fez``, ``aer-noisy:FakeFez``) needs
+    no IBM account (:func:`~qar_qiskit.backends.ibm_service.service_for_backend`).
+    """
+    ex = _ibm_executor(tick_circuit, backend, executor, settings, dry_run=True)
     try:
         values = np.atleast_2d(np.asarray(parameter_values, dtype=float))
         return {**ex.dry_run(tick_circuit, values, shots=shots), "plan": _plan_dump(tick_circuit)}

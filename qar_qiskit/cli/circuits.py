@@ -5,7 +5,8 @@
 or a PNG): tick fragments and the composed tick as one labelled box per fragment on qubits named
 for their register (``circuits/draw.py``), ``--decompose N`` for the gates inside;
 ``qar circuits stats --backend B`` prints, per plan of the config, every measured register's
-backward light cone in the ISA circuit (qubits, two-qubit gates, depth, ESP) and the whole circuit's.
+backward light cone in the ISA circuit (qubits, two-qubit gates, depth, ESP) and the whole circuit's;
+``--isa-out DIR`` also writes each plan's ISA circuit as a QPY file.
 """
 
 from __future__ import annotations
@@ -85,17 +86,22 @@ def stats_cmd(
                                            help="Preset pass-manager level."),
     cone: str = typer.Option("causal", "--cone",
                              help="causal (exact under local noise) or commutation (Qiskit's LightCone pass)."),
+    isa_out: Optional[Path] = typer.Option(None, "--isa-out", file_okay=False,
+                                           help="Write each plan's ISA circuit (QPY) into this folder."),
     as_json: bool = typer.Option(False, "--json", help="Print JSON instead of the table."),
 ) -> None:
     """Per plan and measured register: the backward light cone's qubits, two-qubit gates, depth
-    and ESP (product of 1 - error over its gates and measurements, from the device target)."""
+    and ESP (product of 1 - error over its gates and measurements, from the device target).
+    --isa-out DIR saves the compiled circuits described (one QPY file per plan: the circuit the
+    noisy or IBM executor runs)."""
     import json
 
     from qar_qiskit.backends.cone_report import plan_stats, stats_table
     from qar_qiskit.config import load_config
 
     config = load_config((ctx.obj or {}).get("config_path"))
-    rows = plan_stats(config, backend, regime=regime, optimization_level=optimization_level, method=cone)
+    rows = plan_stats(config, backend, regime=regime, optimization_level=optimization_level, method=cone,
+                      isa_out=isa_out)
     if as_json:
         typer.echo(json.dumps(rows, indent=2))
     else:

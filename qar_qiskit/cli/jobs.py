@@ -130,6 +130,8 @@ def format_dry_run(report: dict[str, Any]) -> str:
         f"  ISA circuit  {isa['active_qubits']} active qubits, {isa['two_qubit_gates']} two-qubit gates, "
         f"depth {isa['depth']}, ESP {isa['esp']:.4f}",
         "  gates        " + ", ".join(f"{k} {v}" for k, v in sorted(isa["ops"].items())),
+        "  cone ESP     " + ", ".join(f"{name} {c['esp']:.3f} ({c['two_qubit_gates']} 2q)"
+                                      for name, c in report.get("registers", {}).items()),
         f"  compile      level {report['optimization_level']}, {report['layout_trials']} layout trials, "
         f"fractional gates {'on' if report['fractional_gates'] else 'off'}",
         f"  QPU time     {qpu}",
@@ -137,6 +139,8 @@ def format_dry_run(report: dict[str, Any]) -> str:
         + ("  (EXCEEDED: the job would be refused)" if report["within_max_execution_time"] is False else ""),
         f"  tags         {', '.join(report['tags'])}",
     ]
+    if report.get("isa_file"):
+        lines.append(f"  ISA circuit  written to {report['isa_file']}")
     return "\n".join(lines)
 
 
@@ -197,9 +201,16 @@ def register(app: typer.Typer) -> None:
         mode: str = typer.Option("job", "--mode", help="job | batch | session"),
         dry_run: bool = typer.Option(False, "--dry-run", help="Compile, validate and report; send nothing."),
         store: Optional[Path] = typer.Option(None, "--store", help="Job store (default $QAR_JOB_STORE or ~/.qar/jobs.json)."),
+        isa_out: Optional[Path] = typer.Option(None, "--isa-out", file_okay=False,
+                                               help="With --dry-run: write the ISA circuit (QPY) into this folder."),
         as_json: bool = typer.Option(False, "--json"),
     ) -> None:
-        """Submit one tick to IBM Quantum and record the job id (or --dry-run: report, send nothing)."""
+        """Submit one tick to IBM Quantum and record the job id (or --dry-run: report, send nothing).
+
+        --dry-run needs no IBM account for a fake device: --backend ibm:fake_fez (any device of
+        qiskit_ibm_runtime.fake_provider) or aer-noisy:FakeFez. A real device needs
+        $QISKIT_IBM_TOKEN or a saved account.
+        """
         from qar_qiskit.backends.jobs import dry_run_tick, submit_tick
         from qar_qiskit.backends.registry import executor_settings, validate_spec
         from qar_qiskit.config import load_config
@@ -214,8 +225,16 @@ def register(app: typer.Typer) -> None:
                     "max_execution_time": max_execution_time, "job_tags": list(tags) or None,
                     **hardware_flags(fractional, dd, twirl)}
         settings.pop("shots")
+        if isa_out is not None and not dry_run:
+            raise InputError("--isa-out: only with --dry-run")
         if dry_run:
             report = dry_run_tick(tick_circuit, values, run.backend, shots=run.shots, **settings)
+            isa = report.pop("isa_circuit", None)
+            if isa_out is not None and isa is not None:
+                from qar_qiskit.backends.cone_report import save_isa
+
+                regime = getattr(getattr(tick_circuit, "plan", None), "regime", None) or "circuit"
+                report["isa_file"] = str(save_isa(isa, isa_out, f"{report['backend']}-{regime}"))
             _echo_json(report) if as_json else typer.echo(format_dry_run(report))
             return
         record = submit_tick(tick_circuit, values, run.backend, shots=run.shots, store=_store(store),

@@ -57,6 +57,20 @@ class CircuitMetrics(_Out):
     decision_cone: Optional[ConeMetrics] = None
 
 
+class MissingContext(_Out):
+    """What a decision was made without (``None`` parts were not missing).
+
+    Attributes:
+        returns_history: why the experts' return history was empty or short, e.g. ``"none: the
+            experts saw an empty return history (LMSR prices uniform)"``.
+        defaulted_fields: the tick fields the decision reads that the tick left out, which took
+            their defaults (:meth:`qar_qiskit.tick.MarketTick.defaulted_fields`).
+    """
+
+    returns_history: Optional[str] = None
+    defaulted_fields: list[str] = Field(default_factory=list)
+
+
 class Decision(_Out):
     """One trading decision and everything needed to audit it.
 
@@ -92,3 +106,6 @@ class Decision(_Out):
         None, description="share of shots dropped by post-selection (market codes, decision consistency)")
     circuit: Optional[CircuitMetrics] = None
     timing: dict[str, float]
+    missing_context: Optional[MissingContext] = Field(
+        None, description="what the decision lacked (empty or short return history, defaulted tick fields); "
+                          "None when nothing")

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 
-from qar_qiskit.config import FIXED_REGISTER_QUBITS, MIN_BUFFER_QUBITS, REGIMES, QARConfig
+from qar_qiskit.config import FIXED_REGISTER_QUBITS, MIN_BUFFER_QUBITS, REGIMES, QARConfig, smallest_total_qubits
 from qar_qiskit.errors import ConfigError
 from qar_qiskit.plan.allocation import BUILTIN_REGISTERS, AllocationPlan
 
@@ -53,17 +53,21 @@ def _plan(config: QARConfig, regime: str, experts) -> AllocationPlan:
              "buffer": max(MIN_BUFFER_QUBITS, ranges.entanglement_buffer.min)}
     budget = total - sum(fixed.values())
     pool = min(budget, ranges.algorithm_pool.max)
-    if pool < ranges.algorithm_pool.min:
-        raise ConfigError(
-            f"resource_allocation.dynamic_ranges.algorithm_pool: only {pool} qubits left for the "
-            f"algorithms, below the minimum {ranges.algorithm_pool.min}"
-        )
     limits = {e.name: e.qubit_range(config) for e in experts.with_register}
     sizes = {name: lo for name, (lo, _) in limits.items()}
-    spare = pool - sum(sizes.values())
-    if spare < 0:
-        raise ConfigError(f"experts: their minimum registers need {sum(sizes.values())} qubits, above the "
-                          f"{pool} the algorithm pool has")
+    need = sum(sizes.values())
+    if need > ranges.algorithm_pool.max:
+        raise ConfigError(f"experts: their minimum registers need {need} qubits, above "
+                          f"resource_allocation.dynamic_ranges.algorithm_pool max {ranges.algorithm_pool.max}; "
+                          f"raise it to at least {need} and quantum_resources.total_qubits to at least "
+                          f"{smallest_total_qubits(sum(fixed.values()), ranges.algorithm_pool.min, need)}")
+    if pool < ranges.algorithm_pool.min or need > pool:
+        what = (f"resource_allocation.dynamic_ranges.algorithm_pool: only {pool} qubits left for the "
+                f"algorithms, below the minimum {ranges.algorithm_pool.min}" if pool < ranges.algorithm_pool.min
+                else f"experts: their minimum registers need {need} qubits, above the {pool} the algorithm pool has")
+        raise ConfigError(f"{what}; set quantum_resources.total_qubits to at least "
+                          f"{smallest_total_qubits(sum(fixed.values()), ranges.algorithm_pool.min, need)}")
+    spare = pool - need
     # resource_allocation.priority: the regime's order for the spare qubits (cycled); experts it
     # does not name come after it, in set order
     named = getattr(config.resource_allocation.priority, regime)

@@ -288,6 +288,55 @@ class SavedState:
             raise StateError(f"{self.path}: memory: {exc}") from None
 
 
+#: Config keys a learned state depends on: a config file loaded with a state may not change them
+#: (the memory's columns, trackers and synergy are per expert; the modules register the experts).
+STATE_BOUND_KEYS = ("experts", "expert_modules")
+
+
+def overlay_state_config(state: SavedState, config_path) -> tuple[SavedState, dict[str, tuple[Any, Any]]]:
+    """The state with a config file merged onto its saved config: the file wins for what it sets.
+
+    The file is an overlay (:func:`qar_qiskit.config.overlay`) onto the *state's* config, not the
+    packaged defaults; the learned state (memory, trackers, pending outcomes) is kept. The saved
+    run settings take the values of the keys the file changes (:func:`settings_with_config_keys`).
+
+    Args:
+        state: a loaded state (:func:`load_state`).
+        config_path: a config file or packaged config name.
+
+    Returns:
+        ``(state, changed)``: the state with the merged config, and ``{dotted key: (state's value,
+        file's value)}`` for each key whose value the file changed (file order).
+
+    Raises:
+        ConfigError: the file is invalid (as :func:`~qar_qiskit.config.load_config`), or it changes
+            a key the learned state depends on (:data:`STATE_BOUND_KEYS`); the message names both
+            files and the key.
+    """
+    import dataclasses
+
+    from qar_qiskit.config import leaf_keys, overlay, parse_config, read_config_file, refuse_removed_keys, value_at
+    from qar_qiskit.errors import ConfigError
+    from qar_qiskit.settings import settings_with_config_keys
+
+    src, changes = read_config_file(config_path)
+    refuse_removed_keys(changes, str(src))
+    before = state.config.model_dump(mode="json")
+    config = parse_config(overlay(before, changes), str(src))
+    after = config.model_dump(mode="json")
+    changed: dict[str, tuple[Any, Any]] = {}
+    for key in leaf_keys(changes):
+        if value_at(before, key) != value_at(after, key):
+            changed[key] = (value_at(before, key), value_at(after, key))
+    for key in STATE_BOUND_KEYS:
+        if key in changed:
+            old, new = changed[key]
+            raise ConfigError(f"{src}: {key}: {new} differs from {old} in the state {state.path}, whose learning "
+                              f"is per expert; remove {key} from {src.name} or start a new state file")
+    settings = None if state.settings is None else settings_with_config_keys(state.settings, config, changed)
+    return dataclasses.replace(state, config=config, settings=settings), changed
+
+
 def load_state(path) -> SavedState:
     """Read, verify and validate a state file (raises :class:`StateError` naming the field)."""
     from qar_qiskit.config import parse_config

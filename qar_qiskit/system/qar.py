@@ -43,7 +43,7 @@ from typing import Any, Optional, Sequence
 import numpy as np
 
 from qar_qiskit.config import QARConfig, load_config
-from qar_qiskit.decision.model import Decision
+from qar_qiskit.decision.model import Decision, MissingContext
 from qar_qiskit.errors import InputError
 from qar_qiskit.experts.registry import config_experts
 from qar_qiskit.settings import RunSettings, resolve_settings
@@ -58,6 +58,29 @@ def _tick_seed(base: int, index: int) -> int:
     """The sampling seed of tick ``index``: the first 31 bits of SHA-256 of ``"base:index"``."""
     digest = hashlib.sha256(f"{base}:{index}".encode()).digest()
     return int.from_bytes(digest[:4], "little") & 0x7FFFFFFF
+
+
+def missing_context(tick: MarketTick, n_returns: int, lookback: int) -> MissingContext | None:
+    """What a decision lacks: an empty or short return history, tick fields that took defaults.
+
+    Args:
+        tick: the tick (:meth:`MarketTick.defaulted_fields`).
+        n_returns: the length of the return history the experts saw.
+        lookback: ``algorithms.hedge.lookback``, the days the Hedge weights run over.
+
+    Returns:
+        None when nothing is missing.
+    """
+    if n_returns == 0:
+        history = "none: the experts saw an empty return history (LMSR prices uniform)"
+    elif n_returns < lookback:
+        history = f"short: {n_returns} returns, fewer than algorithms.hedge.lookback ({lookback})"
+    else:
+        history = None
+    defaulted = tick.defaulted_fields()
+    if history is None and not defaulted:
+        return None
+    return MissingContext(returns_history=history, defaulted_fields=defaulted)
 
 
 class QAR:
@@ -104,12 +127,47 @@ class QAR:
         self._executor = executor
         self._last_save = time.monotonic()
         self.autosave_path: Path | None = None
+        #: ``{dotted key: (state's value, config file's value)}``: what the config file given to
+        #: :meth:`load` changed in the state's config (empty otherwise).
+        self.config_overrides: dict[str, tuple[Any, Any]] = {}
 
     # -- construction -------------------------------------------------------------------------
     @classmethod
-    def from_config(cls, path: str | Path | None = None, **kwargs) -> "QAR":
-        """Build from a YAML config file (``None``: the packaged defaults)."""
-        return cls(load_config(path), **kwargs)
+    def from_config(cls, path: str | Path | None = None, *, backend: str | None = None, shots: int | None = None,
+                    seed: int | None = None, **kwargs) -> "QAR":
+        """Build a QAR from a YAML config file.
+
+        The file is an overlay on the packaged defaults: it gives only the keys it changes
+        (:func:`~qar_qiskit.config.load_config`; mappings merge recursively, lists and scalars
+        replace). The run settings resolve as config < profile < these arguments
+        (:func:`~qar_qiskit.settings.resolve_settings`).
+
+        Args:
+            path: a YAML file, or a packaged config name (``"noisy-small"``); ``None``: the
+                packaged defaults.
+            backend: backend spec overriding ``backend.name``: ``exact`` (the classical twin, no
+                circuit runs), ``aer``, ``aer-noisy:<FakeDevice>``, ``ibm:<name>``.
+            shots: shots per tick overriding ``backend.shots`` (1 to ``MAX_SHOTS``).
+            seed: base seed overriding ``backend.seed``; tick ``i`` samples with a seed derived
+                from ``(seed, i)``, so the same seed gives the same decisions.
+            **kwargs: the other constructor arguments (``profile``, ``experts``, ``executor``).
+
+        Returns:
+            A QAR with a fresh learning state (:meth:`load` resumes a saved one).
+
+        Raises:
+            ConfigError: a missing or invalid file; the message names the file and the key (an
+                unknown key with the closest valid one).
+
+        Example:
+            >>> from qar_qiskit import QAR, MarketTick
+            >>> qar = QAR.from_config("noisy-small", backend="exact", shots=256, seed=7)
+            >>> qar.config.quantum_resources.total_qubits, qar.settings.seed
+            (17, 7)
+            >>> qar.decide(MarketTick(price=4500.0, volatility=0.14, trend_clarity=0.8)).action
+            'hold'
+        """
+        return cls(load_config(path), backend=backend, shots=shots, seed=seed, **kwargs)
 
     @property
     def backend_name(self) -> str:
@@ -188,6 +246,8 @@ class QAR:
             t0 = time.perf_counter()
             prepared = self.prepare(tick, returns_history)
             timing = {"analysis_s": time.perf_counter() - t0}
+            missing = missing_context(tick, self._returns_for(returns_history).size,
+                                      self.config.algorithms.hedge.lookback)
             index, s = self.tick_index, self.settings
             resilient = ResilientExecutor.from_config(self.executor, self.config.performance)
             execution = execute_tick(resilient, prepared, s, _tick_seed(s.seed, index))
@@ -201,7 +261,7 @@ class QAR:
             self._after_decide(tick, decision, day)
             timing["total_s"] = time.perf_counter() - t0
             self.monitor.record(decision, timing)
-            return decision.model_copy(update={"timing": timing})
+            return decision.model_copy(update={"timing": timing, "missing_context": missing})
 
     def prepare_tick(self, tick: MarketTick | dict, returns_history=None):
         """The tick's circuit and parameter values without executing (for ``qar submit``).
@@ -284,17 +344,36 @@ class QAR:
             return save_state(self, path, compress=compress)
 
     @classmethod
-    def load(cls, path: str | Path, **kwargs) -> "QAR":
+    def load(cls, path: str | Path, config: str | Path | None = None, **kwargs) -> "QAR":
         """Load a state saved by :meth:`save` (refuses damaged or newer-version files).
 
-        ``kwargs`` go to the constructor: ``backend``/``shots``/``seed``/``profile`` override the
-        saved settings.
+        Args:
+            path: the state file.
+            config: a config file (or packaged config name) merged onto the state's saved config:
+                the file wins for the keys it sets (risk limits, budget, backend, ...); the learned
+                weights and the rest of the saved config stay. :attr:`config_overrides` lists the
+                keys it changed. It may not change ``experts`` or ``expert_modules``.
+            **kwargs: for the constructor: ``backend``/``shots``/``seed``/``profile`` override the
+                saved settings.
+
+        Raises:
+            StateError: a damaged, foreign or newer-version state file.
+            ConfigError: an invalid config file, or one that changes the experts of the state.
+
+        Example:
+            >>> qar = QAR.load("state.json", config="risk.yaml")   # doctest: +SKIP
+            >>> qar.config_overrides                              # doctest: +SKIP
+            {'risk_management.max_position_size': (0.05, 0.5)}
         """
-        from qar_qiskit.system.persistence import load_state
+        from qar_qiskit.system.persistence import load_state, overlay_state_config
 
         state = load_state(path)
+        overrides: dict[str, tuple[Any, Any]] = {}
+        if config is not None:
+            state, overrides = overlay_state_config(state, config)
         kwargs.setdefault("settings", state.settings)
         qar = cls(state.config, **kwargs)
+        qar.config_overrides = overrides
         qar.learner = state.learner_for(qar.experts)
         qar.tick_index, qar.last_price = state.tick_index, state.last_price
         qar.returns.extend(state.returns)

@@ -16,7 +16,7 @@ from __future__ import annotations
 import datetime as _dt
 import threading
 from collections import deque
-from typing import Optional
+from typing import Any, Optional
 
 import numpy as np
 
@@ -52,7 +52,7 @@ class QuantumTradingSystem:
     def __init__(self, qar: QAR | None = None, *, window: int = 20, trend_window: int = 20,
                  volume_window: int = 50, history: int = 500) -> None:
         self.qar = qar if qar is not None else QAR()
-        self.windows = {"window": window, "trend_window": trend_window, "volume_window": volume_window}
+        self.windows: dict[str, Any] = {"window": window, "trend_window": trend_window, "volume_window": volume_window}
         self._dates: deque = deque(maxlen=history)
         self._close: deque[float] = deque(maxlen=history)
         self._volume: deque[Optional[float]] = deque(maxlen=history)
@@ -89,7 +89,7 @@ class QuantumTradingSystem:
             InputError: a non-finite or non-positive price, a negative volume, or a date that
                 does not increase. Nothing is recorded for a rejected bar.
         """
-        price = _number("price", price, positive=True)
+        price = as_float("price", price, positive=True, nonneg=False)
         volume = _number("volume", volume, optional=True)
         vix = _number("vix", vix, optional=True)
         with self._lock:

@@ -57,3 +57,24 @@ def test_stats_table_and_bad_backend():
     assert "plan stable" in out.stdout and "decision" in out.stdout and "ESP" in out.stdout
     bad = runner.invoke(app, ["circuits", "stats", "--backend", "aer"])
     assert bad.exit_code != 0 and "no device target" in str(bad.exception or bad.output)
+
+
+def test_isa_out_writes_the_circuit_the_figures_describe(tmp_path):
+    """--isa-out: one QPY file per plan; reloaded, it gives the same circuit figures and every
+    register's cone ESP (recomputed here from the file and FakeFez's target)."""
+    from qar_qiskit.backends.compile import register_esps
+    from qar_qiskit.backends.cone_report import load_isa
+    from tests.backends.test_ibm_offline import isa_figures
+
+    out = runner.invoke(app, ["circuits", "stats", "-b", "aer-noisy:FakeFez", "-r", "volatile", "-O", "1",
+                              "--isa-out", str(tmp_path / "isa"), "--json"])
+    assert out.exit_code == 0, out.output
+    (row,) = json.loads(out.stdout)
+    assert row["isa_file"].endswith("aer-noisy_FakeFez-volatile.qpy")
+    isa = load_isa(row["isa_file"])
+    t = FakeFez().target
+    two_q, esp = isa_figures(isa, t)
+    assert two_q == row["circuit"]["two_qubit_gates"] and math.isclose(esp, row["circuit"]["esp"], rel_tol=1e-9)
+    again = register_esps(isa, t)
+    assert {k: again[k]["esp"] for k in row["registers"]} == {k: v["esp"] for k, v in row["registers"].items()}
+    assert set(row["registers"]) == {r.name for r in isa.cregs}

@@ -115,3 +115,106 @@ def test_decide_noisy_on_the_default_config(tmp_path):
     d = json.loads(out.stdout)
     assert d["backend"] == "aer-noisy:FakeFez" and d["circuit"]["num_qubits"] == 25 and d["shots"] == 64
     assert d["circuit"]["decision_cone"]["qubits"] <= CI_GROUP_MAX_QUBITS
+
+
+# -- --config with --state, --history, and what a decision lacks ----------------------------------
+
+#: A window of S&P 500 daily log returns (packaged data, days 776..875) after which the exact twin
+#: sells at max size: position -1, so the order is max_position_size of the portfolio (the tick's
+#: volatility 0.14 is below target_volatility 0.15: no volatility scaling).
+HISTORY_WINDOW = slice(776, 876)
+
+
+def _returns_csv(tmp_path, name="history.csv"):
+    from qar_qiskit.data.loader import load_dataset
+
+    r = np.diff(np.log(load_dataset("sp500").close))[HISTORY_WINDOW]
+    path = tmp_path / name
+    path.write_text("return\n" + "".join(f"{float(x)!r}\n" for x in r))
+    return path, r
+
+
+def test_config_wins_over_the_states_saved_config_for_the_keys_it_sets(tmp_path):
+    state = tmp_path / "state.json"
+    first = runner.invoke(app, ["decide", "--tick", str(_tick(tmp_path)), "--backend", "exact", "--state", str(state)])
+    assert first.exit_code == 0, first.output  # the state: default risk limits, max_position_size 0.05
+    history, _ = _returns_csv(tmp_path)
+    config = tmp_path / "bigger.yaml"
+    config.write_text("risk_management:\n  max_position_size: 0.5\n")
+    out = runner.invoke(app, ["--config", str(config), "decide", "--tick", str(_tick(tmp_path)), "--backend", "exact",
+                              "--state", str(state), "--history", str(history), "--json"])
+    assert out.exit_code == 0, out.output
+    d = json.loads(out.stdout)
+    assert d["position"] == -1.0 and d["orders"] == [{"side": "sell", "size": 0.5, "reason": ""}]
+    assert out.stderr.strip() == f"config: {config} overrides the state's risk_management.max_position_size 0.05 -> 0.5"
+    # the state saved back records the merged config; without --config it keeps deciding with it
+    again = runner.invoke(app, ["decide", "--tick", str(_tick(tmp_path)), "--backend", "exact", "--state", str(state),
+                                "--history", str(history), "--json"])
+    assert json.loads(again.stdout)["orders"][0]["size"] == 0.5 and again.stderr == ""
+
+
+def test_a_config_that_changes_the_states_experts_is_refused_naming_both_files(tmp_path):
+    import subprocess
+    import sys
+
+    state = tmp_path / "state.json"
+    assert runner.invoke(app, ["decide", "--tick", str(_tick(tmp_path)), "--backend", "exact",
+                               "--state", str(state)]).exit_code == 0
+    config = tmp_path / "two.yaml"
+    config.write_text("experts: [lmsr, hedge]\n")
+    code = "import sys; from qar_qiskit.cli import main; sys.argv=['qar', *sys.argv[1:]]; main()"
+    proc = subprocess.run([sys.executable, "-c", code, "--config", str(config), "decide", "--tick",
+                           str(_tick(tmp_path)), "--backend", "exact", "--state", str(state)],
+                          capture_output=True, text=True, timeout=120)
+    assert proc.returncode != 0 and proc.stderr.count("\n") == 1 and "Traceback" not in proc.stderr
+    assert str(config) in proc.stderr and str(state) in proc.stderr and "experts" in proc.stderr
+
+
+def test_a_partial_tick_and_no_history_are_reported_not_hidden(tmp_path):
+    partial = tmp_path / "partial.json"
+    partial.write_text(json.dumps({"price": 4500.0, "volatility": 0.14}))
+    out = runner.invoke(app, ["decide", "--tick", str(partial), "--backend", "exact", "--json"])
+    assert out.exit_code == 0, out.output
+    missing = json.loads(out.stdout)["missing_context"]
+    assert missing["defaulted_fields"] == ["volume_normalized", "trend_clarity"]
+    assert missing["returns_history"].startswith("none:")
+    human = runner.invoke(app, ["decide", "--tick", str(partial), "--backend", "exact"])
+    notes = [line for line in human.stdout.splitlines() if line.startswith("note:")]
+    assert len(notes) == 1 and "volume_normalized, trend_clarity" in notes[0] and "return history" in notes[0]
+    # the full tick with 100 days of returns lacks nothing: no note, no missing_context
+    history, _ = _returns_csv(tmp_path)
+    full = runner.invoke(app, ["decide", "--tick", str(_tick(tmp_path)), "--backend", "exact", "--history",
+                               str(history), "--json"])
+    assert json.loads(full.stdout)["missing_context"] is None
+    plain = runner.invoke(app, ["decide", "--tick", str(_tick(tmp_path)), "--backend", "exact",
+                                "--history", str(history)])
+    assert "note:" not in plain.stdout
+
+
+def test_a_history_of_closes_gives_the_decision_of_its_log_returns(tmp_path):
+    history, r = _returns_csv(tmp_path)
+    closes = 100.0 * np.exp(np.concatenate([[0.0], np.cumsum(r)]))
+    days = np.datetime64("2020-01-01") + np.arange(closes.size)
+    prices = tmp_path / "closes.csv"
+    prices.write_text("date,close\n" + "".join(f"{d},{float(c)!r}\n" for d, c in zip(days, closes)))
+    args = ["decide", "--tick", str(_tick(tmp_path)), "--backend", "exact", "--json"]
+    from_returns = json.loads(runner.invoke(app, [*args, "--history", str(history)]).stdout)
+    from_closes = json.loads(runner.invoke(app, [*args, "--history", str(prices)]).stdout)
+    assert np.allclose(from_returns["distribution"]["exact"], from_closes["distribution"]["exact"], atol=1e-9)
+    assert from_returns["action"] == from_closes["action"] == "sell"
+
+
+def test_a_bad_history_file_is_a_one_line_error_naming_the_row(tmp_path):
+    bad = tmp_path / "bad.csv"
+    bad.write_text("return\n0.01\nabc\n")
+    out = runner.invoke(app, ["decide", "--tick", str(_tick(tmp_path)), "--backend", "exact", "--history", str(bad)])
+    assert out.exit_code != 0 and "row 2" in str(out.exception or out.output)
+
+
+def test_decide_help_lists_every_tick_field():
+    from qar_qiskit.tick import MarketTick
+
+    out = runner.invoke(app, ["decide", "--help"], terminal_width=200)
+    assert out.exit_code == 0
+    for name in MarketTick.model_fields:
+        assert f"{name} (" in out.stdout

@@ -109,3 +109,41 @@ def test_state_contents_and_amplitude_formats(tmp_path, prices):
     for fmt in ("dense", "sparse"):
         np.testing.assert_array_equal(decode_amplitudes(encode_amplitudes(v, fmt)), v)
     assert len(encode_amplitudes(v, "sparse")["data"]) == 2
+
+
+# -- QAR.load(path, config=...): the config file wins for what it sets -----------------------------
+
+
+def test_load_with_a_config_overlays_it_on_the_states_config_and_keeps_the_learning(tmp_path, prices):
+    from qar_qiskit.config import load_config
+
+    first = QAR(backend="exact", seed=9, shots=300)
+    _run(first, prices, stop=20)
+    path = first.save(tmp_path / "state.json")
+    config = tmp_path / "changes.yaml"
+    config.write_text("risk_management:\n  max_position_size: 0.5\nbackend:\n  seed: 77\n"
+                      "learning:\n  reward_scale: 0.005\n")  # reward_scale: the state's value, no change
+    loaded = QAR.load(path, config=config)
+    assert loaded.config_overrides == {"risk_management.max_position_size": (0.05, 0.5), "backend.seed": (1234, 77)}
+    assert loaded.config == load_config(overrides={"risk_management": {"max_position_size": 0.5},
+                                                   "backend": {"seed": 77}})
+    assert loaded.risk.config.max_position_size == 0.5  # the risk manager sizes orders with it
+    # the settings the file sets win over the saved ones; the others (the saved flags) stay
+    assert (loaded.settings.seed, loaded.settings.shots, loaded.settings.backend) == (77, 300, "exact")
+    # the learned state is the saved one
+    np.testing.assert_array_equal(loaded.memory.weights, first.memory.weights)
+    assert (loaded.tick_index, list(loaded.returns)) == (first.tick_index, list(first.returns))
+    assert QAR.load(path).config_overrides == {}
+
+
+def test_load_refuses_a_config_that_changes_the_experts(tmp_path):
+    from qar_qiskit.errors import ConfigError
+
+    path = QAR(backend="exact").save(tmp_path / "state.json")
+    config = tmp_path / "three.yaml"
+    config.write_text("experts: [lmsr, prospect, hedge]\n")
+    with pytest.raises(ConfigError, match=r"three\.yaml: experts: .*state\.json"):
+        QAR.load(path, config=config)
+    same = tmp_path / "same.yaml"
+    same.write_text("experts: [lmsr, prospect, hedge, abstain]\n")  # the state's experts: allowed
+    assert QAR.load(path, config=same).config_overrides == {}
