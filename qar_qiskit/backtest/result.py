@@ -38,9 +38,14 @@ class DecisionMaker(Protocol):
     ``exact_margin_resolvable``, ``backend``, ``expert_positions`` and ``timing``.
     """
 
-    backend_name: str
-    config: Any
-    settings: Any
+    @property
+    def backend_name(self) -> str: ...
+
+    @property
+    def config(self) -> Any: ...
+
+    @property
+    def settings(self) -> Any: ...
 
     def decide(self, tick: Any, returns_history: Any = None) -> Any: ...
 

@@ -217,7 +217,7 @@ def run_backtest(
             equity_net *= 1.0 + pnl - cost
             regime = str(decision.regime.dominant)
             probs = {str(k): float(v) for k, v in dict(decision.regime.probabilities).items()}
-            row = {
+            row: dict[str, Any] = {
                 "date": str(data.dates[t]),
                 "close": float(close[t]),
                 "return_next": r,

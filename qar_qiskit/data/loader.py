@@ -157,7 +157,7 @@ def _norm_header(name: str) -> str:
 
 
 def _find_columns(header: list[str], where: str,
-                  columns: Optional[dict[str, str]] = None) -> dict[str, int]:
+                  columns: Optional[dict[str, Optional[str]]] = None) -> dict[str, int]:
     normed = [_norm_header(h) for h in header]
     shown = ", ".join(_shown(h) for h in header)
     named = {k: v for k, v in (columns or {}).items() if v is not None}
@@ -226,7 +226,7 @@ def _read_text(path: Path) -> str:
 
 def _parse_rows(
     text: str, where: str, *, allow_missing: bool = False, min_rows: int = MIN_ROWS,
-    columns: Optional[dict[str, str]] = None,
+    columns: Optional[dict[str, Optional[str]]] = None,
 ) -> PriceData:
     """Parse CSV text into :class:`PriceData` (see the module docstring for the rules).
 
@@ -243,7 +243,7 @@ def _parse_rows(
 
 
 def _parse_reader(reader, where: str, allow_missing: bool, min_rows: int,
-                  columns: Optional[dict[str, str]] = None) -> PriceData:
+                  columns: Optional[dict[str, Optional[str]]] = None) -> PriceData:
     header: Optional[list[str]] = None
     for row in reader:
         if any(f.strip() for f in row):
@@ -362,6 +362,8 @@ def _parse_reader(reader, where: str, allow_missing: bool, min_rows: int,
     d = d[order]
     d.flags.writeable = False
     close = arr(price_key)
+    if close is None:  # the header check above makes this unreachable; kept for the type
+        raise InputError(f"{where}: no {price_key} column")
     return PriceData(
         dates=d, close=close, open=arr("open"), high=arr("high"), low=arr("low"),
         volume=vol, adj_close=arr("adj_close") if price_key == "close" else None,
