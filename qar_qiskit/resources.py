@@ -1,8 +1,8 @@
 """Files shipped inside the package: example configs and backend profiles, found by name.
 
 ``qar --config noisy-small`` and ``--profile aer-noisy-torino`` name files in
-``qar_qiskit/configs/`` and ``qar_qiskit/profiles/``, so they work from a wheel install as from a
-checkout. A path to an existing file always wins over a packaged name; when neither matches,
+``qar_qiskit/configs/`` and ``qar_qiskit/profiles/`` (the checkout's ``backends/``), so they
+work from a wheel install as from a checkout. A path to an existing file always wins over a packaged name; when neither matches,
 the error lists the packaged names.
 """
 
@@ -17,8 +17,11 @@ from qar_qiskit.errors import ConfigError
 PACKAGE_DIR = Path(__file__).resolve().parent
 #: Example configs (``qar --config NAME``); the default config is ``qar_qiskit/config.yaml``.
 CONFIG_DIR = PACKAGE_DIR / "configs"
-#: Backend profiles (``--profile NAME``).
-PROFILE_DIR = PACKAGE_DIR / "profiles"
+#: Backend profiles (``--profile NAME``): ``qar_qiskit/profiles`` in an installed wheel; in a
+#: checkout (editable install) the repository's top-level ``backends/`` folder, which the wheel
+#: ships as ``qar_qiskit/profiles`` (pyproject.toml ``package-dir``).
+PROFILE_DIR = next((d for d in (PACKAGE_DIR / "profiles", PACKAGE_DIR.parent / "backends") if d.is_dir()),
+                   PACKAGE_DIR / "profiles")
 
 
 def packaged_names(folders: Iterable[Path]) -> list[str]:

@@ -5,7 +5,8 @@ in a temporary folder, which sees this test environment's dependencies (Qiskit, 
 through a ``.pth`` line (only the folder: the editable install's finder in it is not loaded, so
 ``qar_qiskit`` is the wheel's copy, which the test checks). From a folder outside the source
 tree the venv's ``qar`` script runs ``qar backends``, a decision with a packaged profile, a
-decision with a packaged config and ``qar circuits export``. Nothing is downloaded.
+decision with a packaged config, ``qar circuits export`` and a packaged sweep spec by name. Nothing
+is downloaded.
 """
 
 from __future__ import annotations
@@ -83,9 +84,25 @@ def test_wheel_holds_the_packaged_files(installed):
     names = set(zipfile.ZipFile(installed[3]).namelist())
     package = ROOT / "qar_qiskit"
     expected = {f"qar_qiskit/{p.relative_to(package).as_posix()}"
-                for pattern in ("config.yaml", "configs/*.yaml", "profiles/*.yaml", "data/*.csv.gz")
-                for p in package.glob(pattern)}
-    assert len(expected) >= 8 and expected <= names, sorted(expected - names)
+                for pattern in ("config.yaml", "configs/*.yaml", "sweeps/*.yaml", "data/*.csv.gz",
+                                "**/*.py")
+                for p in package.glob(pattern) if "__pycache__" not in p.parts}
+    # the checkout's top-level backends/ folder ships as qar_qiskit/profiles
+    expected |= {f"qar_qiskit/profiles/{p.name}" for p in (ROOT / "backends").glob("*.yaml")}
+    assert len(expected) >= 60 and expected <= names, sorted(expected - names)
+    assert not any(n.startswith("backends/") for n in names)
+
+
+def test_pyproject_lists_every_package():
+    # pyproject.toml lists the packages (a find directive cannot map backends/ to
+    # qar_qiskit.profiles): every folder of qar_qiskit with an __init__.py must be listed
+    try:
+        import tomllib
+    except ImportError:  # Python 3.10
+        tomllib = pytest.importorskip("tomli")
+    listed = set(tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]["packages"])
+    found = {".".join(p.parent.relative_to(ROOT).parts) for p in (ROOT / "qar_qiskit").rglob("__init__.py")}
+    assert listed == found | {"qar_qiskit.profiles"}, (sorted(found - listed), sorted(listed - found))
 
 
 def test_installed_package_is_the_wheel_not_the_checkout(installed):
@@ -115,6 +132,15 @@ def test_commands_run_from_outside_the_tree(installed):
     for name in ("aer-noisy-torino", "ibm"):
         _run([qar.parent / "python", "-c", f"from qar_qiskit.backends import load_profile; load_profile({name!r})"],
              cwd=work, env=env)
+
+    # the packaged sweep spec resolves by name (`qar sweep sweep-sp500 --out DIR`); an unknown
+    # name lists it
+    out = _run([qar.parent / "python", "-c", "from qar_qiskit.sweep.spec import load_spec; "
+                "spec, cells = load_spec('sweep-sp500'); print(spec.data, len(cells))"], cwd=work, env=env)
+    assert out.stdout.split() == ["['sp500']", "11"]
+    bad = subprocess.run([str(qar), "sweep", "sweep-ftse", "--out", str(work / "sw")], cwd=work, env=env,
+                         capture_output=True, text=True, timeout=120)
+    assert bad.returncode != 0 and "packaged: sweep-sp500" in bad.stderr, bad.stderr
 
     _run([qar, "circuits", "export", work / "qasm"], cwd=work, env=env)
     # the installed package exports what the checkout's goldens hold (tests/circuits/test_export.py)

@@ -43,6 +43,24 @@ def _shade_regimes(ax, result: "BacktestResult") -> None:
                             label=f"{name} ({mask.mean():.0%})")
 
 
+def plain_log_axis(axis) -> None:
+    """Plain decimal tick labels (``0.9``, ``1``, ``2``) on a log-scaled matplotlib ``axis``.
+
+    Matplotlib's default log formatter writes ``2×10⁰``-style labels. Here a range under one
+    decade gets ~6 evenly spaced ticks (:class:`~matplotlib.ticker.MaxNLocator`), a wider one
+    ticks at 1, 2 and 5 times the powers of ten; labels are ``%g``, minor ticks unlabelled.
+    """
+    from matplotlib import ticker
+
+    lo, hi = sorted(axis.get_view_interval())
+    if lo > 0 and hi / lo < 10:
+        axis.set_major_locator(ticker.MaxNLocator(nbins=6))
+    else:
+        axis.set_major_locator(ticker.LogLocator(base=10, subs=(1.0, 2.0, 5.0)))
+    axis.set_major_formatter(ticker.FuncFormatter(lambda v, _: f"{v:g}"))
+    axis.set_minor_formatter(ticker.NullFormatter())
+
+
 def plot_equity(result: "BacktestResult", path: Path) -> Path:
     """Equity of the strategy, its exact twin and buy-and-hold (log scale), net of costs (solid)
     and gross (dotted, strategy only), regimes shaded."""
@@ -60,6 +78,7 @@ def plot_equity(result: "BacktestResult", path: Path) -> Path:
             label=f"QAR ({result.backend}), gross")
     _shade_regimes(ax, result)
     ax.set_yscale("log")
+    plain_log_axis(ax.yaxis)
     ax.set_ylabel("equity (start = 1, log scale)")
     ax.set_title(f"{result.source}: equity, backend {result.backend}, "
                  f"costs {result.cost_bps:g} bp per unit traded")

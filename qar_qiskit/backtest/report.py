@@ -83,12 +83,47 @@ def _table(rows, run, key: str | None) -> list[str]:
     return lines
 
 
+def applied_settings(settings: dict) -> dict:
+    """The run settings that took effect on the run's backend: the backend, then only the
+    settings its executor takes (:func:`~qar_qiskit.backends.registry.executor_settings`: none
+    for ``exact``; readout mitigation for ``aer-noisy`` only; the transpiler seed for
+    ``aer-noisy`` and ``ibm``) and, on sampled backends, the post-selection flags."""
+    from qar_qiskit.backends.registry import executor_settings
+    from qar_qiskit.settings import RunSettings
+
+    rs = RunSettings.from_dict(settings)
+    out = {"backend": rs.backend, **executor_settings(rs)}
+    if rs.kind != "exact":
+        out.update(postselect_market=rs.postselect_market,
+                   postselect_consistency=rs.postselect_consistency)
+    return out
+
+
+def _settings_line(run) -> list[str]:
+    if not run.get("settings"):
+        return []
+    applied = applied_settings(run["settings"])
+    text = f"Run settings: {', '.join(f'{k} `{v}`' for k, v in applied.items())}"
+    if applied["backend"] == "exact":
+        text += " (the exact backend samples nothing: no shots, seed or mitigation)"
+    return [text + ".", ""]
+
+
+def _seed_lines(run, s) -> list[str]:
+    from qar_qiskit.backtest.headline import placement
+
+    if run["backend"] == "exact":
+        return ["The exact backend samples nothing: the seed does not change this run.", ""]
+    return [placement(run, s["net"].get("sharpe")), ""]
+
+
 def render_markdown(result: "BacktestResult") -> str:
     """The report's headline tables (net and gross) and run summary as Markdown."""
     m = result.metrics
     run = m["run"]
     s = m["strategy"]
-    rows = [("strategy", s)] + list(m["baselines"].items())
+    hidden = {f"expert_{name}" for name in run.get("experts_without_register", ())}
+    rows = [("strategy", s)] + [(k, v) for k, v in m["baselines"].items() if k not in hidden]
     lines = [
         f"# Backtest: {run['source']}",
         "",
@@ -97,13 +132,15 @@ def render_markdown(result: "BacktestResult") -> str:
         + (f", {run['shots']} shots" if run.get("shots") and run["backend"] != "exact" else "")
         + (f", seed {run['seed']}" if run.get("seed") is not None else "") + ".",
         "",
-        *([f"Run settings: {', '.join(f'{k} `{v}`' for k, v in run['settings'].items())}.", ""]
-          if run.get("settings") else []),
+        *_settings_line(run),
+        *_seed_lines(run, s),
         "Position p_t is held from the close of day t to the close of day t+1; daily P&L "
         f"p_t · r_{{t+1}} - c · |p_t - p_{{t-1}}| with c = {run['cost_bps']:g} bp per unit of "
         "position traded; rf = 0; 252 trading days a year. PSR: probabilistic Sharpe ratio "
         "against 0 on daily returns, with their skewness and kurtosis (Bailey & López de Prado "
-        "2012). The exact twin and the experts alone are independent runs (exact backend; the "
+        "2012). Hit rate: the share of the days with a position (p_t ≠ 0) whose P&L is "
+        "positive (net of costs in the net table; 0 when the strategy never holds a position). "
+        "The exact twin and the experts alone are independent runs (exact backend; the "
         "experts with learning off and the memory fixed on them).",
         "",
         f"## Net of costs ({run['cost_bps']:g} bp)",

@@ -15,7 +15,7 @@ from typing import Any, Optional, Protocol, runtime_checkable
 
 import numpy as np
 
-from qar_qiskit.backtest import metrics as M
+import qar_qiskit.backtest.metrics as M
 from qar_qiskit.backtest.metrics import DEFAULT_COST_BPS
 
 __all__ = ["BacktestResult", "DecisionMaker"]
@@ -38,9 +38,14 @@ class DecisionMaker(Protocol):
     ``exact_margin_resolvable``, ``backend``, ``expert_positions`` and ``timing``.
     """
 
-    backend_name: str
-    config: Any
-    settings: Any
+    @property
+    def backend_name(self) -> str: ...
+
+    @property
+    def config(self) -> Any: ...
+
+    @property
+    def settings(self) -> Any: ...
 
     def decide(self, tick: Any, returns_history: Any = None) -> Any: ...
 

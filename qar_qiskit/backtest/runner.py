@@ -217,7 +217,7 @@ def run_backtest(
             equity_net *= 1.0 + pnl - cost
             regime = str(decision.regime.dominant)
             probs = {str(k): float(v) for k, v in dict(decision.regime.probabilities).items()}
-            row = {
+            row: dict[str, Any] = {
                 "date": str(data.dates[t]),
                 "close": float(close[t]),
                 "return_next": r,
@@ -261,6 +261,9 @@ def run_backtest(
         "buy_and_hold": np.ones(days.size),
     }
     config, settings = qar.config, qar.settings
+    # experts without a register (abstain) always hold: their expert-alone row says nothing
+    no_register = [e.name for e in getattr(getattr(qar, "experts", None), "experts", ())
+                   if not e.has_register]
     run_seed = settings.seed if settings is not None else seed
     twin_actions = None
     baseline_runs: dict[str, BacktestResult] = {}
@@ -274,6 +277,9 @@ def run_backtest(
                                 baselines=False)
 
         baseline_runs = independent_baselines(config, run_seed, run_one)
+        if no_register:
+            notes.append(f"no expert-alone row for {', '.join(no_register)}: no register, so it "
+                         "always holds (position 0); metrics.json keeps the run")
         for name, res in baseline_runs.items():
             pos_map[name] = res.positions["strategy"]
             if name == "exact_twin":
@@ -310,6 +316,7 @@ def run_backtest(
             "shots": settings.shots if settings is not None else shots,
             "seed": run_seed,
             "settings": settings.to_dict() if settings is not None else None,
+            "experts_without_register": no_register,
             "config": None if config_path is None else str(config_path),
             "cost_bps": float(cost_bps),
             "feature_windows": {"volatility": window, "trend": trend_window,

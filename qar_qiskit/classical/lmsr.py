@@ -178,9 +178,19 @@ def recency_quantities(returns, n_qubits, return_range, decay, scale=1.0):
 
     with :math:`\lambda` = ``decay`` and :math:`s` = ``scale``; the most recent return
     (``t = T - 1``) has age 0 and weight ``scale``. Bins are those of :func:`bin_centers`
-    (half-open, lower edge included; a return equal to ``+R`` goes into the top bin; a
-    return of exactly 0 with an even number of bins goes into the first up-bin). Returns
-    outside ``[-R, R]`` are clipped into the end bins. An empty history gives zeros.
+    (half-open, lower edge included; a return equal to ``+R`` goes into the top bin).
+    Returns outside ``[-R, R]`` are clipped into the end bins. An empty history gives zeros.
+
+    A return of exactly 0 (an unchanged close) carries no direction: 0 is the edge between
+    the two central bins ``2**n / 2 - 1`` (centre ``-w/2``) and ``2**n / 2`` (centre
+    ``+w/2``), so its weight is split equally between them,
+
+    .. math:: q_{N/2-1} \mathrel{+}= \tfrac12 s\lambda^{T-1-t}, \quad
+              q_{N/2} \mathrel{+}= \tfrac12 s\lambda^{T-1-t} \quad (r_t = 0,\ N = 2^n).
+
+    Every other return lies in one bin. The quantities are thus mirror-symmetric:
+    ``recency_quantities(-r)`` is ``recency_quantities(r)`` reversed (for returns off the
+    other bin edges), so a flat or symmetric history prices ``p_up = 1/2``.
 
     These are the quantities of Hanson's (2003) LMSR, whose prices
     ``softmax(q / b)`` are then the market's return distribution.
@@ -212,5 +222,9 @@ def recency_quantities(returns, n_qubits, return_range, decay, scale=1.0):
     idx = np.clip(np.floor((clipped + big_r) / width).astype(np.int64), 0, n - 1)
     ages = np.arange(r.size - 1, -1, -1, dtype=float)
     weights = scale * np.power(decay, ages)
-    np.add.at(q, idx, weights)
+    zero = clipped == 0.0
+    np.add.at(q, idx[~zero], weights[~zero])
+    half = 0.5 * float(weights[zero].sum())
+    q[n // 2 - 1] += half
+    q[n // 2] += half
     return q

@@ -97,6 +97,7 @@ def _backtest(
         typer.echo(f"{label_:14s}{pct(n['cagr']):>9s}{pct(n['volatility']):>9s}"
                    f"{num(n['sharpe']):>8s}{'(' + num(m['sharpe']) + ')':>9s}{num(n['psr']):>7s}"
                    f"{pct(n['max_drawdown']):>9s}{pct(n['hit_rate']):>8s}")
+    typer.echo("hit: share of the days with a position whose net P&L is positive")
     typer.echo(f"agreement with exact (same inputs), action: {pct(s['agreement_with_exact'])} "
                f"(resolvable days: {pct(s['agreement_resolvable'])}); full decision: "
                f"{pct(s['agreement_decision'])} (resolvable: "

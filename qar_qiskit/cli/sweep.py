@@ -9,8 +9,9 @@ import typer
 
 
 def _sweep(
-    spec: Path = typer.Argument(..., help="Sweep spec (YAML): data, windows, backends, shots, "
-                                "seeds, cost_bps, overrides.", dir_okay=False),
+    spec: str = typer.Argument(..., help="Sweep spec: a YAML file (data, windows, backends, "
+                               "shots, seeds, cost_bps, overrides) or a packaged name "
+                               "(sweep-sp500)."),
     out: Path = typer.Option(..., "--out", "-o", help="Output folder (results.csv, cells/, "
                              "summary.md).", file_okay=False),
     workers: Optional[int] = typer.Option(
@@ -29,7 +30,9 @@ def _sweep(
 ) -> None:
     """Run a grid of backtests (assets x windows x backends x shots x seeds x costs x config
     overrides) on Dask, with results that survive killed workers and clients, and summarise
-    them: mean and 95% interval over seeds, PSR and deflated Sharpe ratio, equity fans."""
+    them: mean and 95% interval over seeds, PSR and deflated Sharpe ratio, equity fans.
+
+    Dask comes with the sweep extra: pip install 'qar-qiskit[sweep]' (--serial needs no Dask)."""
     from qar_qiskit.sweep.runner import run_sweep
 
     res = run_sweep(spec, out, workers=workers, scheduler=scheduler, resume=resume,

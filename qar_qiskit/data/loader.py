@@ -21,8 +21,9 @@ Dates may be ISO ``YYYY-MM-DD`` (a time part after ``T`` or a space is ignored),
 Rows are numbered from 1 for the first data row (the header is not a row); messages also give
 the physical line number.
 
-Rejected with :class:`~qar_qiskit.errors.InputError` naming the file and the row/column: a
-missing date or close column, an unparseable date, a non-numeric, NaN, infinite, zero or
+Fields are separated by commas; a file separated by ``;``, tabs or ``|`` is rejected with a
+message naming its delimiter. Rejected with :class:`~qar_qiskit.errors.InputError` naming the
+file and the row/column: a missing date or close column, an unparseable date, a non-numeric, NaN, infinite, zero or
 negative price, a negative or non-numeric volume, duplicate dates, dates that are neither
 strictly ascending nor strictly descending (strictly descending files are reversed, and the
 reversal is noted), an empty file, and fewer than :data:`MIN_ROWS` rows.
@@ -156,7 +157,7 @@ def _norm_header(name: str) -> str:
 
 
 def _find_columns(header: list[str], where: str,
-                  columns: Optional[dict[str, str]] = None) -> dict[str, int]:
+                  columns: Optional[dict[str, Optional[str]]] = None) -> dict[str, int]:
     normed = [_norm_header(h) for h in header]
     shown = ", ".join(_shown(h) for h in header)
     named = {k: v for k, v in (columns or {}).items() if v is not None}
@@ -184,6 +185,25 @@ def _find_columns(header: list[str], where: str,
     return cols
 
 
+#: Delimiters a one-field header is checked for (``csv.Sniffer`` names the one used).
+_OTHER_DELIMITERS = ";\t|"
+
+
+def _check_delimiter(header: list[str], where: str) -> None:
+    """A header that is one comma-less field holding ``;``, tab or ``|``: the file uses another
+    delimiter than the comma this loader reads; say which."""
+    if len(header) != 1:
+        return
+    try:
+        found = csv.Sniffer().sniff(header[0], delimiters=_OTHER_DELIMITERS).delimiter
+    except csv.Error:  # none of them in the header
+        return
+    name = {"\t": "tab"}.get(found, repr(found))
+    raise InputError(f"{where}: the header {_shown(header[0])!r} is one field: the file looks "
+                     f"{name}-separated, but CSV files are read comma-separated (delimiter ','); "
+                     "save it with ',' between fields")
+
+
 def _read_text(path: Path) -> str:
     try:
         raw = path.read_bytes()
@@ -206,7 +226,7 @@ def _read_text(path: Path) -> str:
 
 def _parse_rows(
     text: str, where: str, *, allow_missing: bool = False, min_rows: int = MIN_ROWS,
-    columns: Optional[dict[str, str]] = None,
+    columns: Optional[dict[str, Optional[str]]] = None,
 ) -> PriceData:
     """Parse CSV text into :class:`PriceData` (see the module docstring for the rules).
 
@@ -223,7 +243,7 @@ def _parse_rows(
 
 
 def _parse_reader(reader, where: str, allow_missing: bool, min_rows: int,
-                  columns: Optional[dict[str, str]] = None) -> PriceData:
+                  columns: Optional[dict[str, Optional[str]]] = None) -> PriceData:
     header: Optional[list[str]] = None
     for row in reader:
         if any(f.strip() for f in row):
@@ -231,6 +251,7 @@ def _parse_reader(reader, where: str, allow_missing: bool, min_rows: int,
             break
     if header is None:
         raise InputError(f"{where}: empty file")
+    _check_delimiter(header, where)
     cols = _find_columns(header, where, columns)
     notes: list[str] = []
     price_key = "close"
@@ -341,6 +362,8 @@ def _parse_reader(reader, where: str, allow_missing: bool, min_rows: int,
     d = d[order]
     d.flags.writeable = False
     close = arr(price_key)
+    if close is None:  # the header check above makes this unreachable; kept for the type
+        raise InputError(f"{where}: no {price_key} column")
     return PriceData(
         dates=d, close=close, open=arr("open"), high=arr("high"), low=arr("low"),
         volume=vol, adj_close=arr("adj_close") if price_key == "close" else None,

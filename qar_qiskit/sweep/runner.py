@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Optional, Union
 
-from qar_qiskit.errors import InputError
+from qar_qiskit.errors import InputError, QARError
 from qar_qiskit.sweep.cell import WORKER_ENV, run_cell
 from qar_qiskit.sweep.spec import load_spec
 from qar_qiskit.sweep.store import SweepStore
@@ -37,6 +37,21 @@ class SweepOutcome:
     ok: int
     failed: int
     dashboard: Optional[str] = None
+
+
+#: How to install what a Dask sweep needs (``dask[distributed]`` is an optional dependency).
+SWEEP_EXTRA = "pip install 'qar-qiskit[sweep]'"
+
+
+def require_dask() -> None:
+    """Raise a :class:`~qar_qiskit.errors.QARError` naming the ``sweep`` extra when ``dask`` or
+    ``distributed`` cannot be imported (a serial sweep needs neither)."""
+    try:
+        import dask  # noqa: F401
+        import distributed  # noqa: F401
+    except ImportError as exc:
+        raise QARError(f"qar sweep runs its cells on Dask, which is not installed ({exc.name or exc}): "
+                       f"{SWEEP_EXTRA}, or add --serial to run the cells one by one without Dask") from None
 
 
 def _client(workers: Optional[int], scheduler: Optional[str], retries: int):
@@ -72,7 +87,10 @@ def run_sweep(spec_path: Union[str, Path], out: Union[str, Path], *,
 
     Raises:
         InputError: a bad spec, or results in ``out`` without ``resume``.
+        QARError: Dask is not installed (the ``sweep`` extra) and ``serial`` is False.
     """
+    if not serial:
+        require_dask()
     if workers is not None and scheduler is not None:
         raise InputError("--workers and --scheduler are mutually exclusive: give one")
     if workers is not None and workers < 1:

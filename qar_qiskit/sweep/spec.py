@@ -7,7 +7,7 @@ A spec names the grid; every combination is one *cell*, one backtest::
     end: 2009-12-31            # or `walk_forward: {start: ..., end: ..., years: 2}`
     backends: [aer, exact]
     shots: [256, 1024]         # optional (config default); ignored by `exact`
-    seeds: 10                  # a count (seeds 0..9) or a list
+    seeds: 10                  # a count (seeds 0..9) or a list; default 1 (seed 0)
     cost_bps: [5]              # optional, default [5]
     overrides:                 # dotted config keys -> lists of values
       learning.learning_rate: [0.05, 0.1]
@@ -36,6 +36,10 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationEr
 
 from qar_qiskit.backtest.metrics import DEFAULT_COST_BPS
 from qar_qiskit.errors import ConfigError, InputError, QARError
+from qar_qiskit.resources import PACKAGE_DIR, resolve
+
+#: Sweep specs shipped with the package (``qar sweep NAME``).
+SPEC_DIR = PACKAGE_DIR / "sweeps"
 
 
 def _date(value):
@@ -91,7 +95,7 @@ class SweepSpec(_Strict):
     walk_forward: Optional[WalkForward] = None
     backends: list[str] = Field(["aer"], min_length=1)
     shots: list[Optional[int]] = Field([None], min_length=1)
-    seeds: Union[int, list[int]] = 1
+    seeds: Union[int, list[int]] = Field(1, validate_default=True)  # no `seeds:`: seed 0
     cost_bps: list[float] = Field([DEFAULT_COST_BPS], min_length=1)
     overrides: dict[str, list[Any]] = Field(default_factory=dict)
     config: Optional[str] = None
@@ -129,7 +133,17 @@ class SweepSpec(_Strict):
                 raise ValueError(f"{key}: empty list of values (the grid would be empty)")
         return v
 
-    def window_list(self) -> list[tuple[Optional[str], Optional[str]]]:
+    def window_list(self, dates=None) -> list[tuple[Optional[str], Optional[str]]]:
+        """The test windows as ``(start, end)`` date strings (``None`` = the data's end).
+
+        A backtest window decides on the trading days ``t`` in ``[start, end)`` and realises
+        ``r_{t+1}`` up to ``end`` (see :func:`~qar_qiskit.backtest.runner.run_backtest`).
+        Walk-forward windows ``[s_k, s_{k+1})`` are calendar years; given the data's trading
+        ``dates``, each window but the last ends on the first trading day on or after
+        ``s_{k+1}`` (the close that realises the return of its last decision day), so the next
+        window's first decision is on that day and consecutive windows cover every daily return
+        exactly once. Without ``dates`` the calendar windows end the day before ``s_{k+1}``.
+        """
         given = [self.windows is not None, self.walk_forward is not None,
                  self.start is not None or self.end is not None]
         if sum(given) > 1:
@@ -148,8 +162,17 @@ class SweepSpec(_Strict):
                     nxt = np.datetime64(y.replace(year=y.year + wf.years, day=28), "D")
                 out.append((str(s), str(min(nxt - 1, hi))))
                 s = nxt
-            return out
+            return out if dates is None else _chain(out, np.asarray(dates, dtype="datetime64[D]"))
         return [(self.start, self.end)]
+
+
+def _chain(windows: list[tuple[str, str]], dates: np.ndarray) -> list[tuple[str, str]]:
+    """End each window but the last on the first trading day on or after the next start."""
+    out = []
+    for (lo, hi), (nxt, _) in zip(windows, windows[1:]):
+        i = int(np.searchsorted(dates, np.datetime64(nxt, "D"), "left"))
+        out.append((lo, str(dates[i]) if i < dates.size else hi))
+    return out + windows[-1:]
 
 
 def cell_id(coords: dict) -> str:
@@ -174,14 +197,20 @@ def _fail(source: str, exc: Exception) -> InputError:
 def load_spec(path: Union[str, Path]) -> tuple[SweepSpec, list[dict]]:
     """Read and validate a spec; returns it and its cells (dicts with ``id`` and coordinates).
 
+    Args:
+        path: a YAML file, or the name of a spec packaged in :data:`SPEC_DIR`
+            (``sweep-sp500``: ``qar_qiskit/sweeps/sweep-sp500.yaml``); an existing file wins.
+
     Raises:
-        InputError: the first problem found, naming the field; nothing has run yet.
+        InputError: the first problem found, naming the field (an unknown name lists the
+            packaged specs); nothing has run yet.
     """
-    p = Path(path)
+    try:
+        p = resolve(path, [SPEC_DIR], "sweep spec")
+    except ConfigError as exc:
+        raise InputError(str(exc)) from None
     try:
         raw = yaml.safe_load(p.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise InputError(f"sweep spec {p}: no such file") from None
     except (OSError, yaml.YAMLError) as exc:
         raise InputError(f"sweep spec {p}: cannot read it ({' '.join(str(exc).split())})") from None
     if not isinstance(raw, dict):
@@ -196,13 +225,13 @@ def parse_spec(raw: dict, source: str = "<spec>", base: Path = Path(".")) -> tup
 
     try:
         spec = SweepSpec.model_validate(raw)
-        windows = spec.window_list()
+        spec.window_list()  # one of start/end, windows or walk_forward
     except (ValidationError, ValueError) as exc:
         raise _fail(source, exc) from None
     config = None
     if spec.config is not None:
         config = str((base / spec.config) if not Path(spec.config).is_absolute() else spec.config)
-    sources = []
+    sources, source_windows = [], []
     for i, item in enumerate(spec.data):
         if isinstance(item, str) and item.strip().lower().endswith((".csv", ".csv.gz", ".gz")):
             item = CsvSource(path=item)  # a CSV path given as a plain string
@@ -210,6 +239,7 @@ def parse_spec(raw: dict, source: str = "<spec>", base: Path = Path(".")) -> tup
             "path": str(base / item.path) if not Path(item.path).is_absolute() else item.path})
         try:
             data = load_source(src.model_dump() if not isinstance(src, str) else src)
+            windows = spec.window_list(data.dates)
             for lo, hi in windows:
                 for what, d in (("start", lo), ("end", hi)):
                     if d is not None and not data.dates[0] <= np.datetime64(d, "D") <= data.dates[-1]:
@@ -218,6 +248,7 @@ def parse_spec(raw: dict, source: str = "<spec>", base: Path = Path(".")) -> tup
         except (QARError, ValueError) as exc:
             raise InputError(f"sweep spec {source}: data[{i}]: {exc}") from None
         sources.append(src if isinstance(src, str) else src.model_dump())
+        source_windows.append(windows)
     keys = list(spec.overrides)
     combos = [dict(zip(keys, vals)) for vals in itertools.product(*spec.overrides.values())]
     for backend in spec.backends:
@@ -228,15 +259,16 @@ def parse_spec(raw: dict, source: str = "<spec>", base: Path = Path(".")) -> tup
                 field = f"overrides {combo}" if combo else "backends"
                 raise InputError(f"sweep spec {source}: {field}: {exc}") from None
     cells, seen = [], set()
-    for src, (lo, hi), backend, shots, seed, cost, combo in itertools.product(
-            sources, windows, spec.backends, spec.shots, spec.seeds, spec.cost_bps, combos):
-        exact = backend == "exact"
-        coords = {"data": src, "start": lo, "end": hi, "backend": backend,
-                  "shots": None if exact else shots, "seed": spec.seeds[0] if exact else seed,
-                  "cost_bps": float(cost), "overrides": combo, "config": config,
-                  "baselines": spec.baselines}
-        cid = cell_id(coords)
-        if cid not in seen:
-            seen.add(cid)
-            cells.append({"id": cid, "config_key": config_key(coords), **coords})
+    for src, src_windows in zip(sources, source_windows):
+        for (lo, hi), backend, shots, seed, cost, combo in itertools.product(
+                src_windows, spec.backends, spec.shots, spec.seeds, spec.cost_bps, combos):
+            exact = backend == "exact"
+            coords = {"data": src, "start": lo, "end": hi, "backend": backend,
+                      "shots": None if exact else shots, "seed": spec.seeds[0] if exact else seed,
+                      "cost_bps": float(cost), "overrides": combo, "config": config,
+                      "baselines": spec.baselines}
+            cid = cell_id(coords)
+            if cid not in seen:
+                seen.add(cid)
+                cells.append({"id": cid, "config_key": config_key(coords), **coords})
     return spec, cells

@@ -122,3 +122,11 @@ def test_short_row(tmp_path):
 
 def test_missing_file(tmp_path):
     _fails(tmp_path / "nope.csv", "no such file")
+
+
+@pytest.mark.parametrize("sep, name", [(";", "';'"), ("\t", "tab"), ("|", "'|'")])
+def test_other_delimiter_is_named(tmp_path, sep, name):
+    # e.g. a spreadsheet's European export: Date;Close with decimal commas
+    rows = [r.replace(".", ",").replace(",", sep, 1) for r in _good_rows()]
+    p = _csv(tmp_path, f"Date{sep}Close{sep}Volume", [r + f"{sep}5" for r in rows])
+    _fails(p, f"looks {name}-separated", "delimiter ','")

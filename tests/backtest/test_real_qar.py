@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 
 import numpy as np
+import pytest
 
 from qar_qiskit.backtest.report import REPORT_FILES
 from qar_qiskit.backtest.runner import run_backtest
@@ -52,3 +53,17 @@ def test_aer_backend_on_real_data():
     if s["resolvable_days"] >= 5:
         assert s["agreement_resolvable"] >= 0.9
     assert math.isfinite(s["sharpe"]) and s["ticks_per_second"] > 0
+
+
+def test_flat_history_gives_the_lmsr_expert_no_direction():
+    # Sixty unchanged closes say nothing about up or down (the history is its own mirror
+    # image), so the LMSR register must read p_up = 1/2 and the LMSR expert alone must not
+    # trade; before zero returns were split between the central bins it read p_up ~ 1 (buy).
+    from qar_qiskit import MarketTick
+    from qar_qiskit.system.qar import QAR
+
+    qar = QAR(backend="exact", seed=1)
+    tick = MarketTick(price=100.0, volatility=0.0, trend_clarity=0.0, volume_normalized=1.0)
+    d = qar.decide(tick, returns_history=[0.0] * 60)
+    assert d.components["lmsr"]["p_up"] == pytest.approx(0.5, abs=1e-12)
+    assert d.expert_positions["lmsr"] == pytest.approx(0.0, abs=1e-12)

@@ -191,3 +191,24 @@ def test_too_short_range_is_an_input_error(fake_qar):
         run_backtest(data, "2018-12-28", "2018-12-31", progress=False, qar=fake_qar)
     with pytest.raises(InputError, match="after end"):
         run_backtest(data, "2018-12-28", "2018-01-31", progress=False, qar=fake_qar)
+
+
+def test_package_exports_the_runner_and_its_result_types():
+    import subprocess
+    import sys
+
+    import qar_qiskit.backtest as bt
+    from qar_qiskit.backtest import BacktestResult, DecisionMaker
+    from qar_qiskit.backtest import run_backtest as rb
+    from qar_qiskit.backtest.result import BacktestResult as R
+    from qar_qiskit.backtest.result import DecisionMaker as D
+
+    assert rb is run_backtest and BacktestResult is R and DecisionMaker is D
+    assert set(bt.__all__) == {"run_backtest", "BacktestResult", "DecisionMaker"}
+    assert isinstance(FakeQAR(), DecisionMaker)
+    with pytest.raises(AttributeError, match="no attribute 'nope'"):
+        bt.nope  # noqa: B018
+    # lazy: importing the package or a submodule does not load the runner; the name does
+    code = ("import sys, qar_qiskit.backtest.metrics; assert 'qar_qiskit.backtest.runner' not in sys.modules; "
+            "from qar_qiskit.backtest import run_backtest; assert 'qar_qiskit.backtest.runner' in sys.modules")
+    subprocess.run([sys.executable, "-c", code], check=True, timeout=120)

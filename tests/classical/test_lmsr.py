@@ -211,15 +211,79 @@ def test_recency_quantities_by_hand():
 
 def test_recency_quantities_edges_and_empty():
     np.testing.assert_array_equal(recency_quantities([], 3, 0.1, 0.9), np.zeros(8))
-    # +R goes into the top bin, -R into the bottom bin, 0 into the first up-bin
+    # +R goes into the top bin, -R into the bottom bin, 0 half into each central bin
     q = recency_quantities([0.1, -0.1, 0.0], 2, 0.1, 1.0)
-    np.testing.assert_array_equal(q, [1.0, 0.0, 1.0, 1.0])
+    np.testing.assert_array_equal(q, [1.0, 0.5, 0.5, 1.0])
     # decay = 1 gives plain counts summing to T
     rng = np.random.default_rng(6)
     r = rng.normal(scale=0.02, size=500)
     q = recency_quantities(r, 4, 0.05, 1.0)
     assert q.sum() == pytest.approx(500.0)
     np.testing.assert_array_equal(q, np.round(q))
+
+
+def _p_up(returns, n_qubits=3, big_r=0.05, decay=0.9, b=1.0):
+    """``p_up`` = mass of the upper half of the bins (centres ``x_i > 0``, docs/model.md)."""
+    p = lmsr_prices(recency_quantities(returns, n_qubits, big_r, decay), b)
+    return float(p[p.size // 2:].sum())
+
+
+@pytest.mark.parametrize("n_qubits", [1, 2, 3, 5])
+@pytest.mark.parametrize("decay", [1.0, 0.9, 0.5])
+def test_flat_history_has_no_direction(n_qubits, decay):
+    # An unchanged close every day says nothing about up or down: by the mirror symmetry
+    # r -> -r (which maps the history onto itself) the up and down masses are equal.
+    assert _p_up(np.zeros(60), n_qubits, decay=decay) == pytest.approx(0.5, abs=1e-12)
+
+
+@pytest.mark.parametrize("with_zeros", [False, True])
+def test_symmetric_history_has_no_direction(with_zeros):
+    # With decay 1 the quantities depend on the multiset of returns only; a multiset equal to
+    # its own mirror image (each +a matched by a -a, zeros are their own mirror) therefore has
+    # mirror-symmetric quantities and p_up = 1/2.
+    rng = np.random.default_rng(11)
+    a = rng.uniform(0.001, 0.08, size=30)  # some beyond R = 0.05: clipped, still symmetric
+    parts = [a, -a] + ([np.zeros(7)] if with_zeros else [])
+    history = rng.permutation(np.concatenate(parts))
+    assert _p_up(history, decay=1.0) == pytest.approx(0.5, abs=1e-12)
+
+
+@pytest.mark.parametrize("n_zeros", [0, 1, 5, 40])
+def test_mirrored_history_mirrors_the_quantities(n_zeros):
+    # Mirror symmetry for any decay: negating every return reverses the bins, so
+    # q(-r) = q(r)[::-1] and p_up(r) + p_up(-r) = 1, with or without zero returns.
+    rng = np.random.default_rng(12)
+    r = rng.normal(scale=0.02, size=60)
+    r[rng.choice(60, size=n_zeros, replace=False)] = 0.0
+    for n_qubits in (1, 3, 4):
+        q = recency_quantities(r, n_qubits, 0.05, 0.93)
+        np.testing.assert_allclose(recency_quantities(-r, n_qubits, 0.05, 0.93), q[::-1], rtol=1e-14, atol=0)
+        assert _p_up(r, n_qubits, decay=0.93) + _p_up(-r, n_qubits, decay=0.93) == pytest.approx(1.0, abs=1e-12)
+
+
+def test_zero_return_splits_its_weight_between_the_central_bins():
+    # 3 qubits, R = 0.08: w = 0.02; 0 is the edge between bin 3 [-0.02, 0) and bin 4 [0, 0.02)
+    q = recency_quantities([0.0, 0.01, -0.0], 3, 0.08, 0.5)
+    expected = np.zeros(8)
+    expected[[3, 4]] += 0.5 * 0.5**2 + 0.5 * 1.0  # ages 2 and 0 (-0.0 is a zero too)
+    expected[4] += 0.5  # 0.01, age 1
+    np.testing.assert_allclose(q, expected, rtol=1e-15)
+
+
+@pytest.mark.parametrize("n_qubits", [3, 5])
+def test_builtin_experts_see_no_direction_in_a_flat_history(n_qubits):
+    # Both built-ins that bin returns (the LMSR register and the prospect's outcome grid) use
+    # recency_quantities. A flat history is its own mirror image, so the LMSR register must
+    # give p_up = 1/2 and the prospect mirror-symmetric probabilities on symmetric centres.
+    from qar_qiskit.config import load_config
+    from qar_qiskit.experts.builtin import LMSRExpert, ProspectExpert
+
+    config, flat = load_config(), np.zeros(60)
+    p = LMSRExpert().inputs(flat, n_qubits, config)
+    assert float(p[p.size // 2:].sum()) == pytest.approx(0.5, abs=1e-12)
+    x, p_k, _ = ProspectExpert().inputs(flat, n_qubits + 1, config)
+    np.testing.assert_allclose(x, -x[::-1], atol=1e-16)
+    np.testing.assert_allclose(p_k, p_k[::-1], rtol=1e-12)
 
 
 def test_recency_quantities_long_history_small_decay_is_finite():

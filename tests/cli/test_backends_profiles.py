@@ -24,3 +24,14 @@ def test_backends_lists_every_profile_with_its_description(tmp_path, monkeypatch
     # a broken profile is named with its error; the listing goes on
     broken = next(ln for ln in profiles.splitlines() if ln.split()[:1] == ["broken"])
     assert "shotz" in broken
+
+
+def test_profiles_live_in_the_top_level_backends_folder_once():
+    # in a checkout the profiles are the repository's backends/ folder (the wheel ships it as
+    # qar_qiskit/profiles, tests/test_wheel.py); no second copy inside the package
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    assert PROFILE_DIR.resolve() == (root / "backends").resolve()
+    assert {p.name for p in PROFILE_DIR.glob("*.yaml")} == {"aer.yaml", "aer-noisy-torino.yaml", "ibm.yaml"}
+    assert not (root / "qar_qiskit" / "profiles").exists()

@@ -89,3 +89,65 @@ def test_csv_sources_with_column_options(tmp_path):
     p.write_text(yaml.safe_dump(spec))
     with pytest.raises(InputError, match=r"data\[0\].*no close column.*--close-column"):
         load_spec(p)
+
+
+def test_walk_forward_windows_cover_every_return_exactly_once(tmp_path):
+    # Each decision day t realises r_{t+1} (close t -> close t+1). Consecutive walk-forward
+    # windows must hand every such return to exactly one window: the union of the windows'
+    # (t, t+1) pairs is the set of consecutive trading-day pairs of the whole period, and no
+    # pair is counted twice. Checked with a stand-in decision maker on the packaged S&P 500.
+    import numpy as np
+
+    from qar_qiskit.backtest.runner import run_backtest
+    from qar_qiskit.data.loader import load_dataset
+    from tests.backtest.conftest import FakeQAR
+
+    spec, cells = load_spec(_spec(tmp_path, start=None, end=None, backends=["exact"], seeds=1,
+                                  walk_forward={"start": "2005-01-01", "end": "2007-12-31",
+                                                "years": 1}))
+    data = load_dataset("sp500")
+    pairs = []
+    for cell in cells:
+        res = run_backtest(data, cell["start"], cell["end"], qar=FakeQAR(), progress=False)
+        pairs += list(zip(res.dates.tolist(), res.outcome_dates.tolist()))
+    dates = data.dates[(data.dates >= np.datetime64("2005-01-01"))
+                       & (data.dates <= np.datetime64("2007-12-31"))]
+    expected = list(zip(dates[:-1].tolist(), dates[1:].tolist()))
+    assert len(pairs) == len(set(pairs))  # no return twice
+    assert sorted(pairs) == expected  # none missing, e.g. 2005-12-30 -> 2006-01-03
+    import datetime as dt
+
+    assert (dt.date(2005, 12, 30), dt.date(2006, 1, 3)) in pairs
+    # the calendar windows are unchanged; the data's trading days set where each one ends
+    assert spec.window_list() == [("2005-01-01", "2005-12-31"), ("2006-01-01", "2006-12-31"),
+                                  ("2007-01-01", "2007-12-31")]
+    assert [(c["start"], c["end"]) for c in cells] == [
+        ("2005-01-01", "2006-01-03"), ("2006-01-01", "2007-01-03"), ("2007-01-01", "2007-12-31")]
+
+
+def test_spec_without_seeds_runs_seed_0(tmp_path):
+    spec, cells = load_spec(_spec(tmp_path, seeds=None, backends=["aer", "exact"]))
+    assert spec.seeds == [0]
+    assert sorted(c["seed"] for c in cells) == [0, 0]
+
+
+def test_packaged_spec_resolves_by_name():
+    spec, cells = load_spec("sweep-sp500")
+    assert spec.data == ["sp500"] and spec.backends == ["aer", "exact"] and spec.seeds == list(range(10))
+    assert len(cells) == 11  # 10 aer seeds + one exact run
+
+
+def test_unknown_spec_name_lists_the_packaged_ones(tmp_path):
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    with pytest.raises(InputError, match=r"^sweep spec 'sweep-ftse' not found.*packaged: sweep-sp500"):
+        load_spec("sweep-ftse")
+    qar = Path(sys.executable).parent / "qar"
+    proc = subprocess.run([str(qar), "sweep", "sweep-ftse", "--out", str(tmp_path / "o")],
+                          capture_output=True, text=True, timeout=120)
+    assert proc.returncode != 0
+    assert "packaged: sweep-sp500" in proc.stderr and "Traceback" not in proc.stderr
+    assert len(proc.stderr.strip().splitlines()) == 1
+    assert not (tmp_path / "o").exists()

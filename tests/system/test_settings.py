@@ -127,5 +127,6 @@ def test_backtest_report_records_the_settings(tmp_path):
     res = run_backtest(synthetic_prices(90), qar=qar, progress=False, baselines=False, out_dir=tmp_path)
     metrics = json.loads((tmp_path / "metrics.json").read_text())
     assert metrics["run"]["settings"] == qar.settings.to_dict() and metrics["run"]["seed"] == 21
-    assert "Run settings: backend `exact`, shots `1024`, seed `21`" in (tmp_path / "report.md").read_text()
+    # the report lists only the settings that applied: exact samples nothing (no shots, seed or mitigation)
+    assert "Run settings: backend `exact` (the exact backend samples nothing" in (tmp_path / "report.md").read_text()
     assert res.metrics["run"]["settings"]["transpile_seed"] == DEFAULT_TRANSPILE_SEED
