@@ -43,7 +43,7 @@ def _cell(v) -> str:
     return str(v)
 
 
-def write_decisions_csv(result: "BacktestResult", path: Path) -> Path:
+def write_decisions_csv(result: BacktestResult, path: Path) -> Path:
     """One row per decision day (see the module docstring for the columns)."""
     columns: list[str] = []
     for row in result.rows:
@@ -110,7 +110,7 @@ def _settings_line(run) -> list[str]:
     return [text + ".", ""]
 
 
-def _seed_lines(run, s, spread: Optional["Spread"]) -> list[str]:
+def _seed_lines(run, s, spread: Optional[Spread]) -> list[str]:
     from qar_qiskit.backtest.headline import placement
 
     if run["backend"] == "exact":
@@ -118,7 +118,7 @@ def _seed_lines(run, s, spread: Optional["Spread"]) -> list[str]:
     return [placement(run, s["net"].get("sharpe"), spread), ""]
 
 
-def render_markdown(result: "BacktestResult", spread: Optional["Spread"] = None) -> str:
+def render_markdown(result: BacktestResult, spread: Optional[Spread] = None) -> str:
     """The report's headline tables (net and gross) and run summary as Markdown (``spread``: a
     sweep's seeds, :func:`qar_qiskit.backtest.headline.load_spread`, to place this run among)."""
     m = result.metrics
@@ -210,8 +210,8 @@ def render_markdown(result: "BacktestResult", spread: Optional["Spread"] = None)
     return "\n".join(lines)
 
 
-def write_report(result: "BacktestResult", out_dir: Path,
-                 spread: Optional["Spread"] = None) -> dict[str, Path]:
+def write_report(result: BacktestResult, out_dir: Path,
+                 spread: Optional[Spread] = None) -> dict[str, Path]:
     """Write every report file into ``out_dir`` (created if needed; ``spread`` as in
     :func:`render_markdown`); returns name -> path."""
     out_dir = Path(out_dir)

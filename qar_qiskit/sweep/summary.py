@@ -72,10 +72,10 @@ def _conditions(store: SweepStore, row: dict, config: str | None) -> dict:
 
 
 def summarise(store: SweepStore, ids: set[str] | None = None,
-              configs: dict[str, str | None] | None = None) -> list[dict]:
+              cell_configs: dict[str, str | None] | None = None) -> list[dict]:
     """One entry per (asset, window, configuration) with the statistics of the module docstring
     (only the cells in ``ids`` when given: a folder resumed with a changed spec keeps old cells;
-    ``configs``: cell id -> the spec's base config path, None for the packaged config)."""
+    ``cell_configs``: cell id -> the spec's base config path, None for the packaged config)."""
     rows = [r for r in store.rows() if r.get("status") == "ok" and (ids is None or r["id"] in ids)]
     groups: dict[tuple, dict[str, list[dict]]] = defaultdict(lambda: defaultdict(list))
     for r in rows:
@@ -89,10 +89,11 @@ def summarise(store: SweepStore, ids: set[str] | None = None,
             dsr = [stats.deflated_sharpe(series[r["id"]]["pnl_net"], trial_srs) for r in rs]
             out.append({
                 "data": data, "start": start, "end": end, "config_key": key,
-                "label": _label(rs[0]), "cost_bps": float(rs[0]["cost_bps"]), "seeds": [r["seed"] for r in rs], "cells": [r["id"] for r in rs],
+                "label": _label(rs[0]), "cost_bps": float(rs[0]["cost_bps"]),
+                "seeds": [r["seed"] for r in rs], "cells": [r["id"] for r in rs],
                 "first_day": rs[0]["first_day"], "last_day": rs[0]["last_day"],
                 "sharpe_by_seed": {str(r["seed"]): r["sharpe_net"] for r in rs},
-                "conditions": _conditions(store, rs[0], (configs or {}).get(rs[0]["id"])),
+                "conditions": _conditions(store, rs[0], (cell_configs or {}).get(rs[0]["id"])),
                 **{m: stats.mean_interval([r[f"{m}_net"] for r in rs])
                    for m in ("cagr", "sharpe", "max_drawdown", "turnover")},
                 "psr": _mean(r["psr_net"] for r in rs),
