@@ -18,11 +18,12 @@ from __future__ import annotations
 import csv
 import json
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Optional
 
 from qar_qiskit.backtest import plots
 
 if TYPE_CHECKING:  # pragma: no cover
+    from qar_qiskit.backtest.headline import Spread
     from qar_qiskit.backtest.result import BacktestResult
 
 REPORT_FILES = ("metrics.json", "decisions.csv", "equity.png", "drawdown.png",
@@ -42,7 +43,7 @@ def _cell(v) -> str:
     return str(v)
 
 
-def write_decisions_csv(result: "BacktestResult", path: Path) -> Path:
+def write_decisions_csv(result: BacktestResult, path: Path) -> Path:
     """One row per decision day (see the module docstring for the columns)."""
     columns: list[str] = []
     for row in result.rows:
@@ -109,16 +110,17 @@ def _settings_line(run) -> list[str]:
     return [text + ".", ""]
 
 
-def _seed_lines(run, s) -> list[str]:
+def _seed_lines(run, s, spread: Optional[Spread]) -> list[str]:
     from qar_qiskit.backtest.headline import placement
 
     if run["backend"] == "exact":
         return ["The exact backend samples nothing: the seed does not change this run.", ""]
-    return [placement(run, s["net"].get("sharpe")), ""]
+    return [placement(run, s["net"].get("sharpe"), spread), ""]
 
 
-def render_markdown(result: "BacktestResult") -> str:
-    """The report's headline tables (net and gross) and run summary as Markdown."""
+def render_markdown(result: BacktestResult, spread: Optional[Spread] = None) -> str:
+    """The report's headline tables (net and gross) and run summary as Markdown (``spread``: a
+    sweep's seeds, :func:`qar_qiskit.backtest.headline.load_spread`, to place this run among)."""
     m = result.metrics
     run = m["run"]
     s = m["strategy"]
@@ -133,7 +135,7 @@ def render_markdown(result: "BacktestResult") -> str:
         + (f", seed {run['seed']}" if run.get("seed") is not None else "") + ".",
         "",
         *_settings_line(run),
-        *_seed_lines(run, s),
+        *_seed_lines(run, s, spread),
         "Position p_t is held from the close of day t to the close of day t+1; daily P&L "
         f"p_t · r_{{t+1}} - c · |p_t - p_{{t-1}}| with c = {run['cost_bps']:g} bp per unit of "
         "position traded; rf = 0; 252 trading days a year. PSR: probabilistic Sharpe ratio "
@@ -208,8 +210,10 @@ def render_markdown(result: "BacktestResult") -> str:
     return "\n".join(lines)
 
 
-def write_report(result: "BacktestResult", out_dir: Path) -> dict[str, Path]:
-    """Write every report file into ``out_dir`` (created if needed); returns name -> path."""
+def write_report(result: BacktestResult, out_dir: Path,
+                 spread: Optional[Spread] = None) -> dict[str, Path]:
+    """Write every report file into ``out_dir`` (created if needed; ``spread`` as in
+    :func:`render_markdown`); returns name -> path."""
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     files: dict[str, Path] = {}
@@ -222,6 +226,6 @@ def write_report(result: "BacktestResult", out_dir: Path) -> dict[str, Path]:
     files["drawdown.png"] = plots.plot_drawdown(result, out_dir / "drawdown.png")
     files["decision_mix.png"] = plots.plot_decision_mix(result, out_dir / "decision_mix.png")
     path = out_dir / "report.md"
-    path.write_text(render_markdown(result), encoding="utf-8")
+    path.write_text(render_markdown(result, spread), encoding="utf-8")
     files["report.md"] = path
     return files

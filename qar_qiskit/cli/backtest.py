@@ -45,13 +45,21 @@ def _backtest(
         file_okay=False),
     progress: bool = typer.Option(True, "--progress/--no-progress",
                                   help="Progress bar (only on a terminal)."),
+    spread: Optional[Path] = typer.Option(
+        None, "--spread", help="A `qar sweep` output folder: the report says where this run's "
+        "net Sharpe ratio falls among that sweep's seeds on the same data, period, backend, "
+        "shots and cost.", file_okay=False),
 ) -> None:
     """Backtest QAR day by day on real daily data and write a report.
 
     Features of each day use only prices up to that day; the position is held to the next close and every trade pays --cost-bps. The report (metrics.json, decisions.csv, equity.png, drawdown.png, decision_mix.png, report.md) compares the strategy, gross and net, with buy-and-hold, its exact twin and each expert alone (independent runs).
     """
+    from qar_qiskit.backtest.headline import load_spread, placement
+    from qar_qiskit.backtest.report import write_report
     from qar_qiskit.backtest.runner import run_backtest
     from qar_qiskit.data.loader import DATASETS, load_csv, load_dataset
+
+    seeds = None if spread is None else load_spread(spread)  # before the run: fail fast
 
     if data is not None and csv is not None:
         raise InputError("--data and --csv are mutually exclusive: give one")
@@ -74,8 +82,9 @@ def _backtest(
     config_path = (ctx.obj or {}).get("config_path") if ctx is not None else None
 
     result = run_backtest(prices, start=start, end=end, backend=backend, shots=shots, seed=seed,
-                          config_path=config_path, out_dir=out_dir, progress=progress, vix=vix,
+                          config_path=config_path, progress=progress, vix=vix,
                           profile=profile, cost_bps=cost_bps, baselines=baselines)
+    result.files = write_report(result, out_dir, spread=seeds)
     run = result.metrics["run"]
     s = result.metrics["strategy"]
     bh = result.metrics["baselines"]["buy_and_hold"]
@@ -102,6 +111,8 @@ def _backtest(
                f"(resolvable days: {pct(s['agreement_resolvable'])}); full decision: "
                f"{pct(s['agreement_decision'])} (resolvable: "
                f"{pct(s['agreement_decision_resolvable'])}); {num(s['ticks_per_second'])} ticks/s")
+    if run["backend"] != "exact":
+        typer.echo(placement(run, s["net"].get("sharpe"), seeds))
 
 
 def register(app: typer.Typer) -> None:

@@ -11,6 +11,11 @@ repetitions), all net of costs:
   best-of-N benchmark, N = the number of configurations tried on that asset and window and
   ``V[SR]`` the variance of their mean daily Sharpe ratios; averaged over seeds. With one
   configuration it equals the PSR.
+
+Each ``summary.json`` entry also keeps each seed's net Sharpe ratio (``sharpe_by_seed``, seed ->
+value) and the ``conditions`` a single backtest must share to be one draw of those seeds (data
+source, first and last decision day, backend, resolved shots, cost, overrides, base config), which
+``qar backtest --spread DIR`` reads (:mod:`qar_qiskit.backtest.headline`).
 """
 
 from __future__ import annotations
@@ -56,9 +61,21 @@ def _label(r: dict) -> str:
     return ", ".join(parts)
 
 
-def summarise(store: SweepStore, ids: set[str] | None = None) -> list[dict]:
+def _conditions(store: SweepStore, row: dict, config: str | None) -> dict:
+    """What a cell was run on, from its own ``metrics.json`` (the resolved shots, the data's
+    source as the backtest names it) and its row (the overrides)."""
+    run = json.loads((store.cells / row["id"] / "metrics.json").read_text(encoding="utf-8"))["run"]
+    return {**{k: run[k] for k in ("source", "first_day", "last_day", "backend", "shots",
+                                   "cost_bps")},
+            "overrides": json.loads(row["overrides"]) if row["overrides"] else {},
+            "config": config}
+
+
+def summarise(store: SweepStore, ids: set[str] | None = None,
+              cell_configs: dict[str, str | None] | None = None) -> list[dict]:
     """One entry per (asset, window, configuration) with the statistics of the module docstring
-    (only the cells in ``ids`` when given: a folder resumed with a changed spec keeps old cells)."""
+    (only the cells in ``ids`` when given: a folder resumed with a changed spec keeps old cells;
+    ``cell_configs``: cell id -> the spec's base config path, None for the packaged config)."""
     rows = [r for r in store.rows() if r.get("status") == "ok" and (ids is None or r["id"] in ids)]
     groups: dict[tuple, dict[str, list[dict]]] = defaultdict(lambda: defaultdict(list))
     for r in rows:
@@ -72,8 +89,11 @@ def summarise(store: SweepStore, ids: set[str] | None = None) -> list[dict]:
             dsr = [stats.deflated_sharpe(series[r["id"]]["pnl_net"], trial_srs) for r in rs]
             out.append({
                 "data": data, "start": start, "end": end, "config_key": key,
-                "label": _label(rs[0]), "cost_bps": float(rs[0]["cost_bps"]), "seeds": [r["seed"] for r in rs], "cells": [r["id"] for r in rs],
+                "label": _label(rs[0]), "cost_bps": float(rs[0]["cost_bps"]),
+                "seeds": [r["seed"] for r in rs], "cells": [r["id"] for r in rs],
                 "first_day": rs[0]["first_day"], "last_day": rs[0]["last_day"],
+                "sharpe_by_seed": {str(r["seed"]): r["sharpe_net"] for r in rs},
+                "conditions": _conditions(store, rs[0], (cell_configs or {}).get(rs[0]["id"])),
                 **{m: stats.mean_interval([r[f"{m}_net"] for r in rs])
                    for m in ("cagr", "sharpe", "max_drawdown", "turnover")},
                 "psr": _mean(r["psr_net"] for r in rs),
@@ -121,7 +141,7 @@ def _fan(store: SweepStore, entry: dict, path: Path) -> None:
 def write_summary(store: SweepStore, cells: list[dict]) -> Path:
     """Write summary.md, summary.json and the fan plots into the sweep folder."""
     ids = {c["id"] for c in cells}
-    entries = summarise(store, ids)
+    entries = summarise(store, ids, {c["id"]: c.get("config") for c in cells})
     all_rows = [r for r in store.rows() if r["id"] in ids]
     failed = [r for r in all_rows if r.get("status") == "failed"]
     (store.out / "summary.json").write_text(json.dumps(entries, indent=1, default=str))

@@ -1,17 +1,21 @@
 """What the backtest report says: readable plot axes, defined terms, only the settings and rows
-that apply, and where a single seed sits among the headline's seeds."""
+that apply, and where a single seed sits among the seeds of a real sweep on its conditions."""
 
 from __future__ import annotations
 
+import json
 import re
 
 import matplotlib
+import numpy as np
 import pytest
+import scipy.stats as st
 
 from qar_qiskit.backtest import plots
-from qar_qiskit.backtest.headline import HEADLINE, placement
+from qar_qiskit.backtest.headline import load_spread, placement
 from qar_qiskit.backtest.report import applied_settings
 from qar_qiskit.backtest.runner import run_backtest
+from qar_qiskit.errors import InputError
 
 from .conftest import FakeQAR, synthetic_prices
 
@@ -71,27 +75,106 @@ def test_only_the_settings_that_applied_are_listed(backend, applied, absent):
         assert got["mitigation"] == "m3"
 
 
-def _headline_run(**change):
-    h = HEADLINE
-    return {"source": h["source"], "backend": h["backend"], "shots": h["shots"],
-            "cost_bps": h["cost_bps"], "first_day": h["first_day"], "last_day": h["last_day"],
-            "seed": 1234, **change}
+# a small real sweep: 3 seeds on aer at 64 shots over two months of the S&P 500 (about 15 s)
+SWEEP = {"data": ["sp500"], "start": "2018-01-02", "end": "2018-02-28", "backends": ["aer"],
+         "shots": [64], "seeds": 3}
 
 
-def test_seed_placement_against_the_headline_spread():
-    s = HEADLINE["sharpe_net"]
-    lo, hi = s["interval"]
-    text = placement(_headline_run(), (lo + hi) / 2)
+@pytest.fixture(scope="module")
+def sweep(tmp_path_factory):
+    """The sweep folder and each seed's net Sharpe ratio read from its cell's own metrics.json
+    (not from summary.json), with the cells' run section."""
+    import yaml
+
+    from qar_qiskit.sweep.runner import run_sweep
+
+    tmp = tmp_path_factory.mktemp("spread")
+    (tmp / "spec.yaml").write_text(yaml.safe_dump(SWEEP))
+    run_sweep(tmp / "spec.yaml", tmp / "sweep", serial=True, progress=False, echo=lambda _: None)
+    cells = [json.loads(p.read_text()) for p in (tmp / "sweep" / "cells").glob("*/metrics.json")]
+    sharpe = {m["run"]["seed"]: m["strategy"]["net"]["sharpe"] for m in cells}
+    return tmp / "sweep", sharpe, cells[0]["run"]
+
+
+def _interval(values):
+    v = np.array(values)
+    half = st.t.ppf(0.975, v.size - 1) * v.std(ddof=1) / np.sqrt(v.size)
+    return v.mean() - half, v.mean() + half
+
+
+def test_seed_placement_among_a_real_sweeps_seeds(sweep):
+    folder, sharpe, cell_run = sweep
+    spread = load_spread(folder)
+    run = {**cell_run, "seed": 1234}
+    values = sorted(sharpe.values())
+    lo, hi = _interval(values)
+    text = placement(run, values[0] - 0.01, spread)
     assert "one seed (1234)" in text and "seed 1234 is not one of them" in text
-    assert "inside the 95% interval" in text
-    assert "one of them" in placement(_headline_run(seed=3), lo) and "not one" not in placement(
-        _headline_run(seed=3), lo)
-    assert "below all 10 seeds" in placement(_headline_run(), s["min"] - 0.01)
-    assert "above all 10 seeds" in placement(_headline_run(), s["max"] + 0.01)
-    assert "below the 95% interval" in placement(_headline_run(), (s["min"] + lo) / 2)
-    # another period: the headline's spread is not this run's; say so and how to get it
-    other = placement(_headline_run(first_day="2008-01-02"), 0.1)
-    assert "does not apply here" in other and "first_day '2008-01-02'" in other and "qar sweep" in other
+    assert "seeds 0-2" in text and f"below all 3 seeds (lowest {values[0]:.2f})" in text
+    assert f"above all 3 seeds (highest {values[-1]:.2f})" in placement(run, values[-1] + 0.01,
+                                                                        spread)
+    mean = float(np.mean(values))
+    inside = placement({**run, "seed": 2}, mean, spread)
+    assert "seed 2 is one of them" in inside and "not one" not in inside
+    assert (f"within the seeds' range {values[0]:.2f} to {values[-1]:.2f}, inside the 95% "
+            f"interval of their mean [{lo:.2f}, {hi:.2f}] (mean {mean:.2f})") in inside
+    # each seed's own value: within the range, on the side of the interval it really is on
+    for x in values:
+        side = "below" if x < lo else "above" if x > hi else "inside"
+        assert f"{side} the 95% interval" in placement(run, x, spread)
+
+
+def test_without_a_matching_sweep_the_report_says_how_to_get_one(sweep):
+    folder, sharpe, cell_run = sweep
+    alone = placement({**cell_run, "seed": 7}, 0.5)
+    assert "one seed (7)" in alone and "one draw" in alone
+    assert "`qar sweep sweep-sp500 --out DIR`" in alone and "--spread DIR" in alone
+    for change, named in (({"first_day": "2018-01-03"}, "first_day '2018-01-03' (sweep "
+                           "'2018-01-02')"), ({"shots": 1024}, "shots 1024 (sweep 64)"),
+                          ({"cost_bps": 2.0}, "cost_bps 2.0 (sweep 5.0)")):
+        other = placement({**cell_run, "seed": 7, **change}, 0.5, load_spread(folder))
+        assert "no entry on this run's conditions" in other and named in other, other
+        assert "--spread DIR" in other and "within" not in other
+
+
+def test_spread_errors_are_one_line(tmp_path, sweep):
+    with pytest.raises(InputError, match="no such folder"):
+        load_spread(tmp_path / "missing")
+    with pytest.raises(InputError, match="no summary.json"):
+        load_spread(tmp_path)
+    (tmp_path / "summary.json").write_text("[{")
+    with pytest.raises(InputError, match="not valid JSON") as exc:
+        load_spread(tmp_path)
+    assert "\n" not in str(exc.value)
+    old = json.loads((sweep[0] / "summary.json").read_text())
+    for e in old:
+        del e["sharpe_by_seed"]
+    (tmp_path / "summary.json").write_text(json.dumps(old))
+    with pytest.raises(InputError, match=r"0\.sharpe_by_seed: Field required") as exc:
+        load_spread(tmp_path)
+    assert "\n" not in str(exc.value)
+
+
+def test_cli_backtest_places_its_seed_in_the_sweep(tmp_path, sweep):
+    from typer.testing import CliRunner
+
+    from qar_qiskit.cli import app
+
+    folder, sharpe, _ = sweep
+    res = CliRunner().invoke(app, ["backtest", "--start", "2018-01-02", "--end", "2018-02-28",
+                                   "--backend", "aer", "--shots", "64", "--seed", "1",
+                                   "--no-baselines", "--no-progress", "--out", str(tmp_path / "bt"),
+                                   "--spread", str(folder)])
+    assert res.exit_code == 0, res.output + repr(res.exception)
+    md = (tmp_path / "bt" / "report.md").read_text()
+    m = json.loads((tmp_path / "bt" / "metrics.json").read_text())
+    # the same seed on the same conditions is the sweep's cell: the same net Sharpe ratio
+    assert m["strategy"]["net"]["sharpe"] == pytest.approx(sharpe[1], abs=1e-12)
+    assert "seed 1 is one of them" in md and f"Its net Sharpe ratio {sharpe[1]:.2f} is" in md
+    assert f"Its net Sharpe ratio {sharpe[1]:.2f} is" in res.output
+    bad = CliRunner().invoke(app, ["backtest", "--backend", "aer", "--spread",
+                                   str(tmp_path / "nowhere")])
+    assert isinstance(bad.exception, InputError) and "no such folder" in str(bad.exception)
 
 
 def test_real_report_states_seed_settings_and_drops_register_less_rows(tmp_path):
@@ -104,7 +187,7 @@ def test_real_report_states_seed_settings_and_drops_register_less_rows(tmp_path)
     md = (tmp_path / "report.md").read_text()
     settings_line = next(ln for ln in md.splitlines() if ln.startswith("Run settings:"))
     assert "backend `aer`" in settings_line and "mitigation" not in settings_line
-    assert "one seed (5)" in md and "seed 5 is one of them" in md and "does not apply here" in md
+    assert "one seed (5)" in md and "one draw" in md and "--spread DIR" in md
     # abstain has no register: no all-zero row, a note says why, metrics.json keeps the run
     assert "expert alone: abstain" not in md and "| expert alone: lmsr |" in md
     assert "no expert-alone row for abstain: no register" in md
