@@ -11,9 +11,13 @@ from typing import Annotated
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
 from qar_qiskit.limits import (
-    MAX_HEDGE_QUBITS, MAX_HISTORY, MAX_LMSR_QUBITS, MAX_LOOKBACK, MAX_PROSPECT_QUBITS, MAX_TOTAL_QUBITS,
+    MAX_HEDGE_QUBITS,
+    MAX_HISTORY,
+    MAX_LMSR_QUBITS,
+    MAX_LOOKBACK,
+    MAX_PROSPECT_QUBITS,
+    MAX_TOTAL_QUBITS,
 )
-
 
 Prob = Annotated[float, Field(ge=0.0, le=1.0)]
 
@@ -41,7 +45,7 @@ class QubitRange(_Model):
         return value
 
     @model_validator(mode="after")
-    def _ordered(self) -> "QubitRange":
+    def _ordered(self) -> QubitRange:
         if self.min > self.max:
             raise ValueError(f"min {self.min} is above max {self.max}")
         return self
@@ -63,7 +67,7 @@ class Interval(_Model):
         return value
 
     @model_validator(mode="after")
-    def _ordered(self) -> "Interval":
+    def _ordered(self) -> Interval:
         if self.low >= self.high:
             raise ValueError(f"low {self.low} must be below high {self.high}")
         return self
@@ -101,7 +105,7 @@ class DynamicRanges(_Model):
     entanglement_buffer: QubitRange = QubitRange(min=2, max=4)
 
     @model_validator(mode="after")
-    def _structural_minimums(self) -> "DynamicRanges":
+    def _structural_minimums(self) -> DynamicRanges:
         if self.entanglement_buffer.max < MIN_BUFFER_QUBITS:
             raise ValueError(f"entanglement_buffer: max {self.entanglement_buffer.max} is below the "
                              f"{MIN_BUFFER_QUBITS} qubits its register needs")

@@ -9,8 +9,8 @@ the error lists the packaged names.
 from __future__ import annotations
 
 import os
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Iterable
 
 from qar_qiskit.errors import ConfigError
 

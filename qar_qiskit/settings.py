@@ -75,7 +75,7 @@ class RunSettings(BaseModel):
         return self.model_dump(mode="json")
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any], source: str = "settings") -> "RunSettings":
+    def from_dict(cls, data: dict[str, Any], source: str = "settings") -> RunSettings:
         """Validate a stored mapping; :class:`ConfigError` names the field."""
         try:
             return cls.model_validate(data)

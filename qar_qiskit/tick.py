@@ -88,7 +88,7 @@ class MarketTick(BaseModel):
         return value
 
     @classmethod
-    def parse(cls, data: dict) -> "MarketTick":
+    def parse(cls, data: dict) -> MarketTick:
         """Validate a mapping; raise :class:`InputError` naming each bad field."""
         if not isinstance(data, dict):
             raise InputError(f"tick: expected a mapping of fields, got {type(data).__name__}")

@@ -15,7 +15,7 @@ import re
 
 import pytest
 
-from qar_qiskit.config import MAX_SEED, MAX_SHOTS, QARConfig, parse_config
+from qar_qiskit.config import MAX_SEED, MAX_SHOTS, parse_config
 from qar_qiskit.errors import ConfigError, StateError
 from qar_qiskit.system.persistence import _checksum
 from qar_qiskit.system.qar import QAR

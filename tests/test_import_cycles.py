@@ -11,8 +11,8 @@ from __future__ import annotations
 import ast
 from pathlib import Path
 
-import rustworkx as rx
 import pytest
+import rustworkx as rx
 
 import qar_qiskit
 

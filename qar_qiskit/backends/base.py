@@ -23,8 +23,9 @@ only its sampling step); the counts code is :mod:`~qar_qiskit.backends.counts`.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Mapping, Sequence
+from typing import Any
 
 import numpy as np
 from qiskit.circuit import QuantumCircuit
@@ -85,7 +86,7 @@ class ExecutionResult:
     def rows(cls, counts: Sequence[dict[str, dict[str, int]]], *, shots: int, backend: str,
              timing: Mapping[str, float] | None = None, metadata: Mapping[str, Any] | None = None,
              mitigated: Sequence[dict[str, dict[str, float]] | None] | None = None, job_id: str | None = None,
-             postselect: PostSelect | None = None) -> list["ExecutionResult"]:
+             postselect: PostSelect | None = None) -> list[ExecutionResult]:
         """One result per row of a batch: the rows share ``timing`` and ``metadata`` (copied);
         with ``postselect``, each row's metadata also says what was kept (``postselect``,
         ``kept_shots``)."""
@@ -96,7 +97,7 @@ class ExecutionResult:
                 for c, m in zip(counts, mitigated)]
 
     @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> "ExecutionResult":
+    def from_dict(cls, data: Mapping[str, Any]) -> ExecutionResult:
         return cls(
             counts={r: {k: int(v) for k, v in c.items()} for r, c in data["counts"].items()},
             shots=int(data["shots"]),
@@ -191,7 +192,7 @@ class Executor(ABC):
             "noisy": self.noisy,
         }
 
-    def close(self) -> None:  # pragma: no cover - default no-op
+    def close(self) -> None:  # noqa: B027 - an optional hook: the default releases nothing
         """Release sessions or threads held by the executor."""
 
     def __enter__(self):

@@ -8,7 +8,8 @@ the executors one view of both, plus the caller's parameter values as a checked 
 from __future__ import annotations
 
 import hashlib
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 from qiskit.circuit import QuantumCircuit

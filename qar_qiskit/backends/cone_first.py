@@ -60,7 +60,7 @@ import numpy as np
 from qiskit import QuantumCircuit
 from qiskit.transpiler import CouplingMap, Layout, Target, generate_preset_pass_manager
 
-from qar_qiskit.backends.lightcone import circuit_stats, cone_stats
+from qar_qiskit.backends.lightcone import circuit_stats
 
 __all__ = ["ConeFirst", "Guarded", "use_mid_circuit_measure", "split_at_barrier", "routing_target", "DEFAULT_MAX_COUPLER_ERROR", "DEFAULT_SUFFIX_TRIALS"]
 

@@ -23,7 +23,8 @@ key of several (:data:`PostSelect`) is exact (:func:`counts_from_codes`).
 from __future__ import annotations
 
 import math
-from typing import Any, Iterable, Mapping
+from collections.abc import Iterable, Mapping
+from typing import Any
 
 import numpy as np
 from qiskit.circuit import QuantumCircuit
@@ -247,7 +248,7 @@ def counts_from_job_result(result: Any, register_names: list[str], rows: int,
         first = result[0]
     except Exception:
         raise BackendError(f"malformed sampler result: {type(result).__name__}") from None
-    if hasattr(first, "data") and not isinstance(getattr(first, "data"), (list, tuple)):
+    if hasattr(first, "data") and not isinstance(first.data, (list, tuple)):
         return [counts_from_pub_result(first, register_names, i, postselect) for i in range(rows)]
     data = getattr(first, "result", None) or getattr(first, "data", None) or first
     return counts_from_bool_arrays({name: data[name] for name in register_names}, rows, postselect)

@@ -26,8 +26,14 @@ import numpy as np
 from qiskit.circuit import QuantumCircuit
 
 from qar_qiskit.backends.base import ExecutionResult, Executor, PostSelect, PreparedCircuit
-from qar_qiskit.backends.circuit_info import (as_value_matrix, circuit_of, column_map, is_dynamic, parameters_of,
-                                              plan_key_of)
+from qar_qiskit.backends.circuit_info import (
+    as_value_matrix,
+    circuit_of,
+    column_map,
+    is_dynamic,
+    parameters_of,
+    plan_key_of,
+)
 from qar_qiskit.errors import BackendError, InputError
 
 __all__ = ["CachingExecutor", "RunRequest", "Sampled", "device_metrics"]

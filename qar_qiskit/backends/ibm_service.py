@@ -26,7 +26,8 @@ from __future__ import annotations
 
 import importlib
 import os
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from qar_qiskit.errors import BackendError
 

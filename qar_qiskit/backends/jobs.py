@@ -26,11 +26,22 @@ from typing import Any
 import numpy as np
 
 from qar_qiskit.backends.base import ExecutionResult
-from qar_qiskit.backends.jobstore import (FINAL_BAD, FINAL_OK, JOB_STORE_ENV, JobStore, default_store_path,
-                                          find_remote_job, job_status_name, job_usage, now_utc, remote_record,
-                                          result_layout, wait_for_result)
 from qar_qiskit.backends.counts import counts_from_job_result
 from qar_qiskit.backends.ibm_service import get_service, has_ibm_credentials, redact
+from qar_qiskit.backends.jobstore import (
+    FINAL_BAD,
+    FINAL_OK,
+    JOB_STORE_ENV,
+    JobStore,
+    default_store_path,
+    find_remote_job,
+    job_status_name,
+    job_usage,
+    now_utc,
+    remote_record,
+    result_layout,
+    wait_for_result,
+)
 from qar_qiskit.errors import BackendError, JobError, StateError
 
 __all__ = ["JobStore", "default_store_path", "submit_tick", "dry_run_tick", "job_status", "job_result", "JOB_STORE_ENV"]

@@ -13,8 +13,9 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable, Generic, Optional, TypeVar
+from typing import Any, Generic, Optional, TypeVar
 
 from qar_qiskit.errors import BackendError, QARError
 
@@ -107,7 +108,7 @@ class ResilientExecutor:
         self.fallback = bool(fallback)
 
     @classmethod
-    def from_config(cls, executor: Any, performance: Any) -> "ResilientExecutor":
+    def from_config(cls, executor: Any, performance: Any) -> ResilientExecutor:
         """From a config's ``performance`` section (``backend_timeout_s``, ``backend_retries``,
         ``retry_backoff_s``, ``classical_fallback``)."""
         return cls(executor, timeout_s=performance.backend_timeout_s, retries=performance.backend_retries,

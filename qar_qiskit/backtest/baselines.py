@@ -18,7 +18,8 @@ change to ``QAR`` itself is needed.
 from __future__ import annotations
 
 from collections import deque
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 

@@ -17,7 +17,8 @@ per unit traded (one side) is a conservative all-in figure for a liquid index ET
 from __future__ import annotations
 
 import math
-from typing import Iterable, Optional, Sequence
+from collections.abc import Iterable, Sequence
+from typing import Optional
 
 import numpy as np
 

@@ -27,12 +27,12 @@ def _pyplot():
     return plt
 
 
-def _x(result: "BacktestResult") -> np.ndarray:
+def _x(result: BacktestResult) -> np.ndarray:
     # Each P&L is realised at the close of the trading day after the decision day.
     return result.outcome_dates.astype(object)
 
 
-def _shade_regimes(ax, result: "BacktestResult") -> None:
+def _shade_regimes(ax, result: BacktestResult) -> None:
     x = result.dates.astype(object)
     regimes = np.asarray(result.regimes, dtype=object)
     for name, color in REGIME_COLORS.items():
@@ -61,7 +61,7 @@ def plain_log_axis(axis) -> None:
     axis.set_minor_formatter(ticker.NullFormatter())
 
 
-def plot_equity(result: "BacktestResult", path: Path) -> Path:
+def plot_equity(result: BacktestResult, path: Path) -> Path:
     """Equity of the strategy, its exact twin and buy-and-hold (log scale), net of costs (solid)
     and gross (dotted, strategy only), regimes shaded."""
     plt = _pyplot()
@@ -90,7 +90,7 @@ def plot_equity(result: "BacktestResult", path: Path) -> Path:
     return path
 
 
-def plot_drawdown(result: "BacktestResult", path: Path) -> Path:
+def plot_drawdown(result: BacktestResult, path: Path) -> Path:
     """Drawdown ``1 - E_t / max_{s<=t} E_s`` (net of costs) of the strategy and buy-and-hold."""
     plt = _pyplot()
     fig, ax = plt.subplots(figsize=(11, 4))
@@ -113,7 +113,7 @@ def plot_drawdown(result: "BacktestResult", path: Path) -> Path:
     return path
 
 
-def decision_mix(result: "BacktestResult") -> dict[str, dict[str, float]]:
+def decision_mix(result: BacktestResult) -> dict[str, dict[str, float]]:
     """Share of each action among the days of each dominant regime (regimes that occurred)."""
     regimes = np.asarray(result.regimes, dtype=object)
     actions = np.asarray([r["action"] for r in result.rows], dtype=object)
@@ -126,7 +126,7 @@ def decision_mix(result: "BacktestResult") -> dict[str, dict[str, float]]:
     return mix
 
 
-def plot_decision_mix(result: "BacktestResult", path: Path) -> Path:
+def plot_decision_mix(result: BacktestResult, path: Path) -> Path:
     """Stacked bars: the action mix on the days of each dominant regime."""
     plt = _pyplot()
     mix = decision_mix(result)

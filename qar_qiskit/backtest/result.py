@@ -90,7 +90,7 @@ class BacktestResult:
     files: dict[str, Path] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
     cost_bps: float = DEFAULT_COST_BPS
-    baseline_runs: dict[str, "BacktestResult"] = field(default_factory=dict)
+    baseline_runs: dict[str, BacktestResult] = field(default_factory=dict)
 
     @property
     def equity(self) -> dict[str, np.ndarray]:

@@ -14,7 +14,7 @@ is refused with :class:`~qar_qiskit.errors.BackendError` rather than rewritten w
 from __future__ import annotations
 
 from qiskit import QuantumCircuit
-from qiskit.circuit import Clbit, ClassicalRegister, Gate
+from qiskit.circuit import ClassicalRegister, Clbit, Gate
 
 from qar_qiskit.errors import BackendError
 

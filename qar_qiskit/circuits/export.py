@@ -15,9 +15,9 @@ tick circuit) are built at the sizes of the default :class:`AllocationPlan`.
 from __future__ import annotations
 
 import importlib
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Iterable
 
 from qiskit import QuantumCircuit, qasm3
 from qiskit.circuit import Parameter

@@ -29,7 +29,6 @@ from qiskit import QuantumCircuit
 from qiskit.circuit import ParameterVector
 
 from qar_qiskit.circuits.encoding import append_ucry
-
 from qar_qiskit.errors import InputError
 
 __all__ = ["feedback_circuit", "feedback_parameter_values"]

@@ -126,7 +126,7 @@ class TickInputs:
                 raise InputError(f"{e.name}: the tick inputs hold no data for this expert "
                                  f"(experts {list(experts.names)})")
 
-    def with_angles(self, size_risk_angles, feedback_angles) -> "TickInputs":
+    def with_angles(self, size_risk_angles, feedback_angles) -> TickInputs:
         """A copy with new ``size_risk_angles`` and ``feedback_angles``; only those two are
         validated again (the other fields already were), which keeps the per-tick cost down."""
         out = object.__new__(TickInputs)

@@ -11,7 +11,8 @@ Qubit indices are Qiskit's (qubit 0 is the least significant bit of a basis inde
 
 from __future__ import annotations
 
-from typing import Iterable, Sequence, Union
+from collections.abc import Iterable, Sequence
+from typing import Union
 
 import numpy as np
 from qiskit.circuit.library import PermutationGate

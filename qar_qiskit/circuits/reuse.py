@@ -14,7 +14,8 @@ of the classical registers is the same product of the fragments' distributions.
 from __future__ import annotations
 
 import re
-from typing import NamedTuple, Sequence
+from collections.abc import Sequence
+from typing import NamedTuple
 
 from qiskit import ClassicalRegister, QuantumCircuit, QuantumRegister
 
@@ -71,7 +72,7 @@ def without_reuse(fragments: Sequence[QuantumCircuit]) -> QuantumCircuit:
     creg = [ClassicalRegister(w, name) for w, name in zip(widths, register_names(fragments))]
     qc = QuantumCircuit(QuantumRegister(sum(widths), "q"), *creg, name="no_reuse")
     start = 0
-    for frag, c in zip(fragments, creg):
+    for frag in fragments:
         qubits = list(range(start, start + frag.num_qubits))
         qc.compose(frag, qubits=qubits, inplace=True)
         start += frag.num_qubits

@@ -21,7 +21,8 @@ sender's side (no cloning).
 
 from __future__ import annotations
 
-from typing import Optional, Sequence
+from collections.abc import Sequence
+from typing import Optional
 
 import numpy as np
 from qiskit import ClassicalRegister, QuantumCircuit, QuantumRegister

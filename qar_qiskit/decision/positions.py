@@ -7,8 +7,6 @@ from dataclasses import dataclass
 import numpy as np
 
 from qar_qiskit.config import RiskConfig
-from qar_qiskit.labels import ACTIONS, RISKS, SIZES
-
 
 #: Exposure of each size level, and the factor a conservative risk bit applies.
 SIZE_FRACTION = np.array([0.25, 0.5, 0.75, 1.0])
@@ -79,7 +77,7 @@ class RiskManager:
         return {"daily_pnl": dict(self.daily_pnl), "last_day": self._last_day}
 
     @classmethod
-    def from_dict(cls, config: RiskConfig, data: dict) -> "RiskManager":
+    def from_dict(cls, config: RiskConfig, data: dict) -> RiskManager:
         """Inverse of :meth:`to_dict` (the mapping was validated by the state loader)."""
         risk = cls(config)
         risk.daily_pnl.update(data.get("daily_pnl", {}))

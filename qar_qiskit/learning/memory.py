@@ -120,7 +120,7 @@ class LearningMemory:
         }
 
     @classmethod
-    def from_dict(cls, data: dict) -> "LearningMemory":
+    def from_dict(cls, data: dict) -> LearningMemory:
         log_w = _array(data, "log_weights")
         if not _shape(log_w) or not np.all(np.isfinite(log_w)):
             raise InputError("memory.log_weights: expected a finite (4, n >= 2) array")

@@ -17,9 +17,10 @@ from __future__ import annotations
 import json
 import os
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Optional, Union
+from typing import Optional, Union
 
 from qar_qiskit.errors import InputError, QARError
 from qar_qiskit.sweep.cell import WORKER_ENV, run_cell

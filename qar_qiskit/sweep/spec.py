@@ -23,11 +23,11 @@ ends the sweep with one :class:`~qar_qiskit.errors.InputError` naming the field.
 
 from __future__ import annotations
 
+import datetime as _dt
 import hashlib
 import itertools
 import json
 from pathlib import Path
-import datetime as _dt
 from typing import Annotated, Any, Optional, Union
 
 import numpy as np

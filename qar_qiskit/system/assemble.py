@@ -25,8 +25,9 @@ from qar_qiskit.classical.decision import expert_decision_distributions
 from qar_qiskit.classical.stats import wilson_interval
 from qar_qiskit.config import REGIMES
 from qar_qiskit.decision.model import Decision
+from qar_qiskit.decision.positions import RiskAssessment, RiskManager, decision_positions
 from qar_qiskit.experts.tick import decision_components
-from qar_qiskit.decision.positions import ACTIONS, RISKS, SIZES, RiskAssessment, RiskManager, decision_positions
+from qar_qiskit.labels import ACTIONS, RISKS, SIZES
 from qar_qiskit.system.execute import Execution
 from qar_qiskit.system.prepare import PreparedTick
 

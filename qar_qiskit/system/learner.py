@@ -21,10 +21,11 @@ from typing import Any
 import numpy as np
 
 from qar_qiskit.config import REGIMES, QARConfig
-from qar_qiskit.decision.positions import ACTIONS, RISKS, SIZES, RiskManager
+from qar_qiskit.decision.positions import RiskManager
 from qar_qiskit.errors import InputError
-from qar_qiskit.learning.feedback import FeedbackRecord
 from qar_qiskit.experts.registry import ExpertSet, check_state_experts
+from qar_qiskit.labels import ACTIONS, RISKS, SIZES
+from qar_qiskit.learning.feedback import FeedbackRecord
 from qar_qiskit.learning.memory import LearningMemory
 from qar_qiskit.learning.trackers import PerformanceTracker, SynergyMatrix
 
@@ -43,7 +44,7 @@ class PendingOutcome:
     day: str
 
     @classmethod
-    def of(cls, decision: Any, day: str) -> "PendingOutcome":
+    def of(cls, decision: Any, day: str) -> PendingOutcome:
         """From a :class:`~qar_qiskit.decision.model.Decision`; ``bits`` = (size_lo, size_hi, risk)
         of ``d = A + 4 S + 16 K``."""
         d = ACTIONS.index(decision.action) + 4 * SIZES.index(decision.size) + 16 * RISKS.index(decision.risk)
@@ -58,7 +59,7 @@ class PendingOutcome:
                 "bits": list(self.bits), "day": self.day}
 
     @classmethod
-    def from_dict(cls, data: dict) -> "PendingOutcome":
+    def from_dict(cls, data: dict) -> PendingOutcome:
         return cls(tuple(data["regime_probabilities"]), data["dominant_index"], data["position"],
                    dict(data["expert_positions"]), tuple(data["bits"]), data["day"])
 
@@ -137,7 +138,7 @@ class Learner:
         }
 
     @classmethod
-    def from_dict(cls, config: QARConfig, data: dict, experts: ExpertSet) -> "Learner":
+    def from_dict(cls, config: QARConfig, data: dict, experts: ExpertSet) -> Learner:
         """Inverse of :meth:`to_dict`, for a mapping the state loader validated (feedback records
         as mappings or ``[regime, bits, outcome]`` triples) and for the experts it names.
 

@@ -37,8 +37,9 @@ import math
 import threading
 import time
 from collections import deque
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Optional, Sequence
+from typing import Any, Optional
 
 import numpy as np
 
@@ -134,7 +135,7 @@ class QAR:
     # -- construction -------------------------------------------------------------------------
     @classmethod
     def from_config(cls, path: str | Path | None = None, *, backend: str | None = None, shots: int | None = None,
-                    seed: int | None = None, **kwargs) -> "QAR":
+                    seed: int | None = None, **kwargs) -> QAR:
         """Build a QAR from a YAML config file.
 
         The file is an overlay on the packaged defaults: it gives only the keys it changes
@@ -344,7 +345,7 @@ class QAR:
             return save_state(self, path, compress=compress)
 
     @classmethod
-    def load(cls, path: str | Path, config: str | Path | None = None, **kwargs) -> "QAR":
+    def load(cls, path: str | Path, config: str | Path | None = None, **kwargs) -> QAR:
         """Load a state saved by :meth:`save` (refuses damaged or newer-version files).
 
         Args:

@@ -8,8 +8,7 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
-from qar_qiskit.analysis.features import (FEATURE_NAMES, compute_features, feature_table,
-                                          warmup)
+from qar_qiskit.analysis.features import FEATURE_NAMES, compute_features, feature_table, warmup
 from qar_qiskit.data.loader import PriceData, load_dataset
 
 

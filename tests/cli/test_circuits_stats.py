@@ -10,8 +10,8 @@ from qiskit.transpiler import generate_preset_pass_manager
 from qiskit_ibm_runtime.fake_provider import FakeFez
 from typer.testing import CliRunner
 
-from qar_qiskit.circuits.composer import compose_tick_circuit
 from qar_qiskit.backends.compile import DEFAULT_LAYOUT_TRIALS
+from qar_qiskit.circuits.composer import compose_tick_circuit
 from qar_qiskit.cli import app
 from qar_qiskit.config import load_config
 from qar_qiskit.plan.planner import plan_for_regime
@@ -45,7 +45,7 @@ def test_stats_json_matches_an_independent_transpilation():
     assert match, (whole, [c[0] for c in candidates])
     isa, ops = match[0]
     assert set(row["registers"]) == {r.name for r in isa.cregs}
-    for name, s in row["registers"].items():
+    for s in row["registers"].values():
         assert 0 < s["qubits"] <= whole["qubits"] and s["two_qubit_gates"] <= whole["two_qubit_gates"]
         assert whole["esp"] <= s["esp"] <= 1 and s["depth"] <= whole["depth"]
         assert set(s["physical_qubits"]) <= {q for _, qs in ops for q in qs}

@@ -24,8 +24,7 @@ from hypothesis import strategies as st
 
 from qar_qiskit.data.loader import MIN_ROWS
 from tests.data.test_loader_properties import any_content as any_csv_content
-from tests.properties import (assert_cli_error, cli_outcome_ok, json_values, qar_script, run_cli,
-                              variants)
+from tests.properties import assert_cli_error, cli_outcome_ok, json_values, qar_script, run_cli, variants
 from tests.system.test_persistence_properties import damaged_bytes, saved_state
 from tests.test_config_properties import DUMPER, valid_configs, yaml_text
 from tests.test_tick_properties import valid_ticks

@@ -1,6 +1,5 @@
 """Save/load: complete, atomic, refuses damaged files, keeps the previous good state."""
 
-import gzip
 import json
 
 import numpy as np

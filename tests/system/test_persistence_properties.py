@@ -41,7 +41,7 @@ FIXED_STEPS = [(MarketTick(price=100 + i, volatility=0.05 + 0.15 * i, trend_clar
                            volume_normalized=0.8 + 0.3 * i), i % 3 != 2, 0.01 * (-1) ** i) for i in range(6)]
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def saved_state() -> tuple[bytes, dict]:
     """A state with settled and pending decisions: its file bytes and its document."""
     qar = QAR(backend="exact", seed=5)

@@ -3,7 +3,6 @@
 import numpy as np
 import pytest
 
-from qar_qiskit.classical.decision import decision_distribution
 from qar_qiskit.errors import InputError
 from qar_qiskit.system.qar import QAR
 from qar_qiskit.tick import MarketTick

@@ -120,7 +120,6 @@ def test_damaged_settings_are_refused_naming_the_field(tmp_path):
 
 def test_backtest_report_records_the_settings(tmp_path):
     from qar_qiskit.backtest.runner import run_backtest
-
     from tests.backtest.conftest import synthetic_prices
 
     qar = QAR(backend="exact", seed=21)

@@ -11,7 +11,8 @@ import pytest
 
 from qar_qiskit.backends.resilient import ResilientExecutor
 from qar_qiskit.config import load_config
-from qar_qiskit.decision.positions import ACTIONS, RISKS, SIZES, RiskManager
+from qar_qiskit.decision.positions import RiskManager
+from qar_qiskit.labels import ACTIONS, RISKS, SIZES
 from qar_qiskit.errors import BackendError
 from qar_qiskit.system.assemble import TickContext, assemble_decision
 from qar_qiskit.system.execute import Execution
