@@ -19,6 +19,7 @@ Their data live in the named fields of :class:`~qar_qiskit.circuits.inputs.TickI
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 from importlib import import_module
 from typing import ClassVar
 
@@ -40,6 +41,12 @@ def _log2(n: int) -> int:
     return int(n).bit_length() - 1
 
 
+@lru_cache(maxsize=None)
+def _vector(name: str, size: int) -> tuple[str, ...]:
+    """Names of the elements of the ``ParameterVector`` ``name`` of ``size``: ``name[i]``."""
+    return tuple(f"{name}[{i}]" for i in range(size))
+
+
 @dataclass(frozen=True)
 class _ConfiguredExpert(Expert):
     """A built-in whose qubit range is ``config.algorithms.<name>``."""
@@ -47,6 +54,9 @@ class _ConfiguredExpert(Expert):
     def qubit_range(self, config) -> tuple[int, int]:
         section = getattr(config.algorithms, self.name)
         return section.min_qubits, section.max_qubits
+
+    def range_setting(self) -> str:
+        return f"algorithms.{self.name}"
 
 
 @dataclass(frozen=True)
@@ -68,8 +78,11 @@ class _DistributionExpert(_ConfiguredExpert):
     def circuit(self, n_qubits) -> QuantumCircuit:
         return getattr(import_module(f"qar_qiskit.circuits.{self.name}"), f"{self.name}_circuit")(n_qubits)
 
-    def parameter_values(self, data) -> np.ndarray:
-        return getattr(import_module(f"qar_qiskit.circuits.{self.name}"), f"{self.name}_parameter_values")(data)
+    def parameter_values(self, data) -> dict[str, float]:
+        """``{<name>[i]: angle_i}``: the Möttönen cascade's angle ``i`` binds the element ``i`` of
+        the fragment's ``ParameterVector`` (``lmsr_circuit``, ``hedge_circuit``)."""
+        angles = getattr(import_module(f"qar_qiskit.circuits.{self.name}"), f"{self.name}_parameter_values")(data)
+        return dict(zip(_vector(self.name, len(angles)), angles))
 
     def twin(self, data) -> np.ndarray:
         return np.array(data, dtype=float)
@@ -150,10 +163,12 @@ class ProspectExpert(_ConfiguredExpert):
 
         return prospect_circuit(n_qubits)
 
-    def parameter_values(self, data) -> np.ndarray:
+    def parameter_values(self, data) -> dict[str, float]:
+        """``{prospect_u: theta_u, prospect_x[i]: cascade angle i}`` (``prospect_circuit``)."""
         from qar_qiskit.circuits.prospect import prospect_parameter_values
 
-        return prospect_parameter_values(*data)
+        theta_u, *cascade = prospect_parameter_values(*data)
+        return {"prospect_u": theta_u, **dict(zip(_vector("prospect_x", len(cascade)), cascade))}
 
     def twin(self, data) -> np.ndarray:
         """Index ``i + 2**k anc``: mass ``pi_i / sum(pi) * (g_i or 1 - g_i)`` (docs/model.md)."""
@@ -249,8 +264,8 @@ class AbstainExpert(Expert):
     def circuit(self, n_qubits) -> QuantumCircuit:
         raise InputError(f"{self.name}: has no register and no fragment")
 
-    def parameter_values(self, data) -> np.ndarray:
-        return np.empty(0)
+    def parameter_values(self, data) -> dict:
+        return {}
 
     def twin(self, data) -> np.ndarray:
         return np.ones(1)

@@ -180,7 +180,7 @@ def config_experts(config, experts: Iterable[str | Expert] | ExpertSet | None = 
             import_module(module)
         except Exception as exc:  # any import failure is the config's problem: name it
             raise ConfigError(f"expert_modules: cannot import {module!r} ({type(exc).__name__}: {exc})") from None
-    return resolve_experts(config.experts if experts is None else experts)
+    return resolve_experts(config.experts if experts is None else experts, config)
 
 
 def default_experts() -> ExpertSet:
@@ -188,12 +188,37 @@ def default_experts() -> ExpertSet:
     return resolve_experts(None)
 
 
-def resolve_experts(experts: Iterable[str | Expert] | ExpertSet | None) -> ExpertSet:
-    """An :class:`ExpertSet` from names and/or instances (instances are registered); None: built-ins."""
-    if isinstance(experts, ExpertSet):
-        return experts
-    items = EXPERTS if experts is None else list(experts)
-    return ExpertSet(tuple(register_expert(e) if isinstance(e, Expert) else get_expert(e) for e in items))
+_VERIFIED: set = set()
+
+
+def resolve_experts(experts: Iterable[str | Expert] | ExpertSet | None, config=None) -> ExpertSet:
+    """An :class:`ExpertSet` from names and/or instances (instances are registered); None: built-ins.
+
+    With a ``config``, every expert's fragment is checked against its twin for each width the
+    config's plans give it (:func:`~qar_qiskit.experts.verify.verify_experts`; cached, so a warm
+    decision only looks the pair up).
+
+    Raises:
+        InputError: an unknown name, or a fragment that does not prepare its twin (naming the
+            expert, the input point and both distributions).
+    """
+    if not isinstance(experts, ExpertSet):
+        items = EXPERTS if experts is None else list(experts)
+        experts = ExpertSet(tuple(register_expert(e) if isinstance(e, Expert) else get_expert(e) for e in items))
+    if config is not None:
+        key: tuple | None = (experts, config)
+        try:
+            done = key in _VERIFIED
+        except TypeError:  # an expert with unhashable fields: the per-(expert, width) cache only
+            key, done = None, False
+        if not done:
+            from qar_qiskit.experts.verify import verify_experts
+
+            verify_experts(experts, config)
+            if key is not None:
+                with _LOCK:
+                    _VERIFIED.add(key)
+    return experts
 
 
 def check_state_experts(saved: Mapping[str, Any], current: ExpertSet) -> None:

@@ -36,7 +36,8 @@ class ReversionExpert(Expert):
         return qc
 
     def parameter_values(self, data):
-        return amplitude_angles(data)
+        # element i of the ParameterVector "<name>_a" takes cascade angle i
+        return {f"{self.name}_a[{i}]": angle for i, angle in enumerate(amplitude_angles(data))}
 
     def twin(self, data):
         return np.asarray(data, dtype=float)
@@ -62,7 +63,7 @@ class GuardExpert(Expert):
         return qc
 
     def parameter_values(self, p):
-        return np.array([2.0 * np.arcsin(np.sqrt(p))])
+        return np.array([2.0 * np.arcsin(np.sqrt(p))])  # one parameter: an array is accepted
 
     def twin(self, p):
         return np.array([1.0 - p, p])
