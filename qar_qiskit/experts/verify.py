@@ -95,6 +95,7 @@ def verify_expert(expert, n: int, config) -> None:
     """
     from qiskit.quantum_info import Statevector
 
+    from qar_qiskit.backends.binding import bind_numbers
     from qar_qiskit.experts.parameters import fragment_values
 
     key = _key(expert, n)
@@ -108,7 +109,7 @@ def verify_expert(expert, n: int, config) -> None:
     for label, returns in POINTS.items():
         data = expert.inputs(returns, n, config)
         values = fragment_values(expert, data, circuit.parameters)
-        bound = circuit.assign_parameters(dict(zip(circuit.parameters, values)))
+        bound = bind_numbers(circuit, dict(zip(circuit.parameters, values)))
         try:
             state = Statevector(bound)
         except Exception as exc:  # measurements, resets, unknown instructions
