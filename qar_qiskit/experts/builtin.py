@@ -104,9 +104,13 @@ class LMSRExpert(_DistributionExpert):
         return lmsr_prices(recency_quantities(returns, n_qubits, lm.return_range, lm.recency_decay), lm.liquidity)
 
     def report(self, data, measured, exact):
+        """Prices and ``p_up`` (the top qubit's ``P(1)``), measured (the exact ones on the exact
+        backend) next to the exact ``exact_probabilities`` / ``exact_p_up``."""
         p = np.asarray(data, dtype=float)
         return {"probabilities": (measured["distribution"] if measured else p).tolist(),
-                "exact_probabilities": p.tolist(), "p_up": float(exact["p_read"])}
+                "exact_probabilities": p.tolist(),
+                "p_up": float(measured["p_read"] if measured else exact["p_read"]),
+                "exact_p_up": float(exact["p_read"])}
 
     def size_risk(self, data, p_read, edge_gain):
         s = self.conviction(p_read, edge_gain)
@@ -218,7 +222,7 @@ class HedgeExpert(_DistributionExpert):
         return hedge_weights(hedge_ratio_losses(recent, n_qubits, hc.loss_scale), hc.eta).weights[-1]
 
     def protection(self, data) -> float:
-        """``E[h] = sum_k w_k k / (2**m - 1)``."""
+        """``E[h] = sum_k w_k k / (2**m - 1)`` (of the weights, or of a measured distribution)."""
         w = np.asarray(data, dtype=float)
         return float(np.dot(w, np.arange(w.size) / (w.size - 1)))
 
@@ -227,8 +231,10 @@ class HedgeExpert(_DistributionExpert):
 
     def report(self, data, measured, exact):
         w = np.asarray(data, dtype=float)
+        measured_ratio = self.protection(measured["distribution"]) if measured else exact["expected_ratio"]
         return {"weights": (measured["distribution"] if measured else w).tolist(),
-                "exact_weights": w.tolist(), "expected_ratio": exact["expected_ratio"]}
+                "exact_weights": w.tolist(), "expected_ratio": float(measured_ratio),
+                "exact_expected_ratio": float(exact["expected_ratio"])}
 
     def size_risk(self, data, p_read, edge_gain):
         w = np.asarray(data, dtype=float)

@@ -27,7 +27,7 @@ from qar_qiskit.labels import ACTIONS, EXPERTS
 from qar_qiskit.plan.allocation import memory_width
 
 __all__ = ["bit_angles", "check_edge_gain", "ExpertSet", "register_expert", "get_expert", "resolve_experts", "default_experts",
-           "check_state_experts"]
+           "check_state_experts", "config_experts", "import_expert_modules"]
 
 _REGISTRY: dict[str, Expert] = {e.name: e for e in BUILTINS}
 _LOCK = threading.Lock()
@@ -175,12 +175,21 @@ def config_experts(config, experts: Iterable[str | Expert] | ExpertSet | None = 
         ConfigError: a module of ``expert_modules`` cannot be imported (naming it and why).
         InputError: an unknown expert name (listing the registered ones).
     """
+    import_expert_modules(config)
+    return resolve_experts(config.experts if experts is None else experts, config)
+
+
+def import_expert_modules(config) -> None:
+    """Import the config's ``expert_modules`` (each registers its experts when imported).
+
+    Raises:
+        ConfigError: a module cannot be imported (naming it and why).
+    """
     for module in config.expert_modules:
         try:
             import_module(module)
         except Exception as exc:  # any import failure is the config's problem: name it
             raise ConfigError(f"expert_modules: cannot import {module!r} ({type(exc).__name__}: {exc})") from None
-    return resolve_experts(config.experts if experts is None else experts, config)
 
 
 def default_experts() -> ExpertSet:

@@ -93,6 +93,7 @@ def verify_expert(expert, n: int, config) -> None:
         InputError: naming the expert, the width, the input point and both distributions.
         ExpertError: one of the expert's methods raised.
     """
+    from qiskit import QuantumCircuit
     from qiskit.quantum_info import Statevector
 
     from qar_qiskit.backends.binding import bind_numbers
@@ -102,6 +103,8 @@ def verify_expert(expert, n: int, config) -> None:
     if key in _PASSED:
         return
     circuit = expert.circuit(n)
+    if not isinstance(circuit, QuantumCircuit):
+        raise InputError(f"expert {expert.name!r}: circuit({n}) returned {type(circuit).__name__}, not a QuantumCircuit")
     if circuit.num_qubits != n or circuit.num_clbits:
         raise InputError(f"expert {expert.name!r}: circuit({n}) has {circuit.num_qubits} qubits and "
                          f"{circuit.num_clbits} classical bits; need {n} qubits and none")
@@ -155,7 +158,7 @@ def check_experts(experts: Iterable, config) -> list[tuple[str, bool, str]]:
     experts = tuple(experts)
     try:
         widths = planned_widths(ExpertSet(experts), config)
-    except (QARError, ExpertError) as exc:
+    except Exception as exc:  # a plan that cannot be made fails every expert, naming why
         return [(e.name, False, str(exc)) for e in experts if e.has_register]
     out = []
     for e in experts:
@@ -164,8 +167,9 @@ def check_experts(experts: Iterable, config) -> list[tuple[str, bool, str]]:
         try:
             for n in widths[e.name]:
                 verify_expert(e, n, config)
-        except (QARError, ExpertError) as exc:
-            out.append((e.name, False, str(exc)))
+        except Exception as exc:  # a check that crashes is a FAIL with its reason
+            out.append((e.name, False, str(exc) if isinstance(exc, (QARError, ExpertError))
+                        else f"{type(exc).__name__}: {exc}"))
         else:
             out.append((e.name, True, f"fragment = twin to {ATOL:g} at {len(POINTS)} input points for "
                                       f"{', '.join(map(str, widths[e.name]))} qubits"))
