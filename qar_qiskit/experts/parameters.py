@@ -43,6 +43,13 @@ def fragment_values(expert, data, parameters: Sequence[Parameter]) -> np.ndarray
     """
     values = expert.parameter_values(data)
     names = [p.name for p in parameters]
+    if isinstance(values, dict) and len(values) == len(names):  # every name a key: nothing to report
+        try:
+            out = np.array([values[n] for n in names], dtype=float)
+        except (KeyError, TypeError, ValueError):
+            out = None  # the checks below name the problem
+        if out is not None and np.all(np.isfinite(out)):
+            return out
     where = f"expert {expert.name!r}: parameter_values"
     if not isinstance(values, Mapping):
         flat = np.asarray(values, dtype=float).reshape(-1)
