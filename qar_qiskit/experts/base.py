@@ -38,8 +38,8 @@ With the memory holding expert ``a``, the decision is (docs/model.md)
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from dataclasses import dataclass
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np

@@ -173,7 +173,8 @@ def config_experts(config, experts: Iterable[str | Expert] | ExpertSet | None = 
 
     Raises:
         ConfigError: a module of ``expert_modules`` cannot be imported (naming it and why).
-        InputError: an unknown expert name (listing the registered ones).
+        InputError: an unknown expert name (listing the registered ones), or a fragment that
+            does not prepare its twin (:func:`resolve_experts` with the config).
     """
     import_expert_modules(config)
     return resolve_experts(config.experts if experts is None else experts, config)
