@@ -17,9 +17,11 @@ point and both distributions (rounded). A pass is cached per (expert, width), so
 resolve of a process pays. Measured 2026-12-06 on the shared 2-core machine: the default set
 (8 expert widths x 4 points) made ``QAR(backend="exact")`` in a fresh process take 0.33-0.39 s
 instead of 0.01 s (load 2.5-3.8); a 9-qubit LMSR register alone 6.2 s (load 9.4; building the
-cascade's angle expressions is most of it). A warm resolve is a set lookup (~13 us) and the warm
-aer decision's overhead over raw Aer stayed within the noise (``benchmarks/bench_decision.py``:
-main 1.55x / 1.18x, this 1.28x / 1.29x, interleaved runs at load 5.4-6.6).
+cascade's angle expressions is most of it). A warm resolve is a set lookup (~13 us); the warm
+aer decision (``python benchmarks/bench_decision.py --ticks 20``, main and this change run one
+after the other, 2026-12-06): 25.4 vs 25.3 ms, 1.37x vs 1.37x raw Aer at load 2.3-2.7 (earlier
+pairs at load 5.4-6.6: main 1.55x / 1.18x, this 1.28x / 1.29x); binding by name costs
+0.5 -> 0.7 ms of the tick.
 """
 
 from __future__ import annotations
