@@ -39,3 +39,21 @@ class JobError(QARError, RuntimeError):
 
 class StateError(QARError, ValueError):
     """A saved state file is damaged, truncated, or from a newer schema version."""
+
+
+class ExpertError(RuntimeError):
+    """A plug-in expert's own method raised (message: ``expert 'name' failed in method: Type: ...``).
+
+    Deliberately not a :class:`QARError`: a bug in an expert is not a backend failure, so the
+    resilient executor neither retries it nor falls back to the exact twin, and the CLI still
+    prints it as one line (``qar --debug`` shows the traceback). The original exception is its
+    ``__cause__``.
+
+    Attributes:
+        expert: the expert's name.
+        method: the contract method that raised (``inputs``, ``parameter_values``, ...).
+    """
+
+    def __init__(self, expert: str, method: str, exc: BaseException) -> None:
+        self.expert, self.method = expert, method
+        super().__init__(f"expert {expert!r} failed in {method}: {type(exc).__name__}: {exc}")

@@ -19,6 +19,7 @@ random points) makes :meth:`AffineBinding.of` return ``None``; the caller then b
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import numpy as np
@@ -26,7 +27,7 @@ from qiskit.circuit import Parameter, ParameterExpression, ParameterVector, Quan
 
 from qar_qiskit.backends.circuit_info import is_dynamic
 
-__all__ = ["AffineBinding"]
+__all__ = ["AffineBinding", "bind_numbers"]
 
 
 def _affine_row(expr: ParameterExpression, index: dict, size: int, rng: np.random.Generator):
@@ -113,3 +114,32 @@ class AffineBinding:
     def bind(self, row: np.ndarray) -> QuantumCircuit:
         """The bound circuit for one input row (``circuit.parameters`` order)."""
         return self.template.assign_parameters(self.angles(np.asarray(row, dtype=float)[None, :])[0])
+
+
+def bind_numbers(circuit: QuantumCircuit, values: Mapping[Parameter, float]) -> QuantumCircuit:
+    """``circuit`` with every parameter bound to a number (keys: its ``Parameter`` objects).
+
+    The same circuit as ``circuit.assign_parameters(values)``, built by evaluating each angle with
+    ``ParameterExpression.bind_all`` instead of substituting symbolically: an 8-qubit Möttönen
+    cascade (255 angles, each a sum of up to 128 inputs) binds in 0.1 s instead of 4.9 s
+    (2026-12-06, ``lmsr_circuit(8)``, load 9.8 on 2 cores). A circuit with a parameterized
+    instruction that is not a standard gate (a custom gate's definition holds the parameters)
+    goes to ``assign_parameters``.
+    """
+    values = dict(values)
+    parameterized = [ins for ins in circuit.data
+                     if any(isinstance(p, ParameterExpression) for p in ins.operation.params)]
+    if any(getattr(ins.operation, "_standard_gate", None) is None for ins in parameterized):
+        return circuit.assign_parameters(values)
+    out = circuit.copy_empty_like()
+    if isinstance(circuit.global_phase, ParameterExpression):
+        out.global_phase = float(circuit.global_phase.bind_all(values))
+    for ins in circuit.data:
+        params = ins.operation.params
+        if not any(isinstance(p, ParameterExpression) for p in params):
+            out.append(ins)
+            continue
+        operation = ins.operation.to_mutable()
+        operation.params = [float(p.bind_all(values)) if isinstance(p, ParameterExpression) else p for p in params]
+        out.append(operation, ins.qubits, ins.clbits)
+    return out

@@ -38,6 +38,7 @@ from qar_qiskit.circuits.memory import memory_circuit, memory_parameter_values
 from qar_qiskit.circuits.patterns import MAX_READS, pattern_circuit
 from qar_qiskit.circuits.stages import split_at_read
 from qar_qiskit.errors import InputError
+from qar_qiskit.experts.parameters import fragment_values
 from qar_qiskit.experts.registry import ExpertSet, resolve_experts
 from qar_qiskit.plan.allocation import AllocationPlan
 
@@ -89,7 +90,8 @@ class TickCircuit:
         values = {
             "market": market_parameter_values(inputs.regime_probabilities, inputs.regime_phases),
             "memory": memory_parameter_values(inputs.memory_weights),
-            **{e.name: np.asarray(e.parameter_values(e.data(inputs)), dtype=float)
+            # bound by parameter name (experts/parameters.py), in the fragment's parameter order
+            **{e.name: fragment_values(e, e.data(inputs), [self.parameters[i] for i in self._slots[e.name]])
                for e in inputs.experts.with_register},
             "decision": decision_parameter_values(inputs.size_risk_angles),
             "feedback": feedback_parameter_values(inputs.feedback_angles),

@@ -1,8 +1,8 @@
 """The ``qar`` command line.
 
 Each sub-module registers its commands on the one Typer app; expected errors (bad input, unknown
-backend, failed job) end with a one-line message on stderr and a non-zero exit code, never a
-traceback.
+backend, failed job) and an exception inside an expert's code end with a one-line message on
+stderr and a non-zero exit code, never a traceback; ``qar --debug ...`` prints the traceback.
 """
 
 from __future__ import annotations
@@ -35,9 +35,14 @@ def _root(
               "config.yaml; 'noisy-small' gives 17-qubit plans for aer-noisy runs)."),
         exists=False, dir_okay=False,
     ),
+    debug: bool = typer.Option(
+        False, "--debug",
+        help="On an error, print the full traceback instead of the one-line message.",
+    ),
 ) -> None:
     """Global options shared by every command."""
-    ctx.obj = {"config_path": config}
+    _errors.set_debug(debug)
+    ctx.obj = {"config_path": config, "debug": debug}
 
 
 def _register_all() -> None:

@@ -9,8 +9,11 @@ fragment there, docs/model.md). What an expert declares:
   ``prior`` weight per regime (the learning memory's starting row entries);
 * :meth:`Expert.inputs`: the history -> the expert's *data* for one tick (e.g. a distribution);
 * :meth:`Expert.circuit` / :meth:`Expert.parameter_values`: its parameterized fragment and the
-  values that bind it for the data;
-* :meth:`Expert.twin`: the exact distribution the fragment prepares (tested to 1e-9);
+  values that bind it for the data, a mapping ``{Parameter or parameter name: value}`` (bound by
+  name, :func:`~qar_qiskit.experts.parameters.fragment_values`; no ordering convention);
+* :meth:`Expert.twin`: the exact distribution the fragment prepares, checked when a config
+  resolves the set (:mod:`qar_qiskit.experts.verify`: statevector vs twin to 1e-9 at a few
+  input points, for every width the planner gives it);
 * :meth:`Expert.read_qubit` and :meth:`Expert.p_read`: the qubit the decision reads and
   ``P(read = 1)``;
 * ``side``: how the decision maps the read bit: ``"trade"`` buys on 1 and sells on 0,
@@ -19,6 +22,10 @@ fragment there, docs/model.md). What an expert declares:
 * :meth:`Expert.size_risk`: ``P(size_lo = 1), P(size_hi = 1), P(risk = 1)`` when the
   memory selects it (the decision's size/risk rotations, ``beta = 2 arcsin(sqrt(P))``);
 * :meth:`Expert.read`: measured register distribution -> its outputs (the reader).
+
+An exception raised inside any of these methods (other than the package's own errors) becomes
+an :class:`~qar_qiskit.errors.ExpertError` naming the expert and the method
+(:mod:`qar_qiskit.experts.guard`).
 
 With the memory holding expert ``a``, the decision is (docs/model.md)
 ``action_lo = [side_a = protect]``, ``action_hi = read_a`` and size/risk bits 1 with
@@ -31,13 +38,16 @@ With the memory holding expert ``a``, the decision is (docs/model.md)
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 from qiskit import QuantumCircuit
+from qiskit.circuit import Parameter
 
 from qar_qiskit.errors import InputError
+from qar_qiskit.experts.guard import guard_methods
 
 __all__ = ["SIDES", "RESERVED_NAMES", "Expert", "bit_marginal"]
 
@@ -77,6 +87,10 @@ class Expert(ABC):
     prior: tuple[float, float, float, float] = (0.25, 0.25, 0.25, 0.25)
     description: str = ""
 
+    def __init_subclass__(cls, **kwargs) -> None:
+        super().__init_subclass__(**kwargs)
+        guard_methods(cls)  # an exception in the expert's code names it and the method
+
     def __post_init__(self) -> None:
         if not (isinstance(self.name, str) and self.name.isidentifier()) or self.name in RESERVED_NAMES:
             raise InputError(f"name: {self.name!r} is not a usable expert name (an identifier, not one of "
@@ -99,6 +113,11 @@ class Expert(ABC):
     def qubit_range(self, config) -> tuple[int, int]:
         """``(min, max)`` register size under ``config`` (built-ins read their config section)."""
         return self.min_qubits, self.max_qubits
+
+    def range_setting(self) -> str:
+        """Where its qubit range is set, for error messages: ``<name>`` (its ``min_qubits`` /
+        ``max_qubits`` fields; built-ins: the config section ``algorithms.<name>``)."""
+        return self.name
 
     def read_qubit(self, n_qubits: int) -> int:
         """Index (in its fragment) of the qubit the decision reads; its top qubit by default."""
@@ -137,8 +156,14 @@ class Expert(ABC):
         """
 
     @abstractmethod
-    def parameter_values(self, data) -> np.ndarray:
-        """Values for the fragment's parameters, in ``circuit(n).parameters`` order."""
+    def parameter_values(self, data) -> Mapping[Parameter | str, float]:
+        """Values of the fragment's parameters for ``data``: ``{Parameter or its name: value}``.
+
+        Every parameter of ``circuit(n)`` needs exactly one value; a missing, extra or unknown
+        name is an :class:`InputError` naming the expert and the names. There is no ordering
+        convention: values are bound by parameter name. (A plain array is accepted only for a
+        fragment with exactly one parameter.)
+        """
 
     # -- twin and reader ----------------------------------------------------------------------
     @abstractmethod
@@ -183,3 +208,6 @@ class Expert(ABC):
     def conviction(self, p_read: float, edge_gain: float) -> float:
         """``min(1, g |2 p - 1|)``: how far the read probability is from a coin flip."""
         return min(1.0, edge_gain * abs(2.0 * p_read - 1.0))
+
+
+guard_methods(Expert)  # the defaults above call the expert's own methods: name it when they fail

@@ -19,6 +19,7 @@ Their data live in the named fields of :class:`~qar_qiskit.circuits.inputs.TickI
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 from importlib import import_module
 from typing import ClassVar
 
@@ -40,6 +41,12 @@ def _log2(n: int) -> int:
     return int(n).bit_length() - 1
 
 
+@lru_cache(maxsize=None)
+def _vector(name: str, size: int) -> tuple[str, ...]:
+    """Names of the elements of the ``ParameterVector`` ``name`` of ``size``: ``name[i]``."""
+    return tuple(f"{name}[{i}]" for i in range(size))
+
+
 @dataclass(frozen=True)
 class _ConfiguredExpert(Expert):
     """A built-in whose qubit range is ``config.algorithms.<name>``."""
@@ -47,6 +54,9 @@ class _ConfiguredExpert(Expert):
     def qubit_range(self, config) -> tuple[int, int]:
         section = getattr(config.algorithms, self.name)
         return section.min_qubits, section.max_qubits
+
+    def range_setting(self) -> str:
+        return f"algorithms.{self.name}"
 
 
 @dataclass(frozen=True)
@@ -68,8 +78,11 @@ class _DistributionExpert(_ConfiguredExpert):
     def circuit(self, n_qubits) -> QuantumCircuit:
         return getattr(import_module(f"qar_qiskit.circuits.{self.name}"), f"{self.name}_circuit")(n_qubits)
 
-    def parameter_values(self, data) -> np.ndarray:
-        return getattr(import_module(f"qar_qiskit.circuits.{self.name}"), f"{self.name}_parameter_values")(data)
+    def parameter_values(self, data) -> dict[str, float]:
+        """``{<name>[i]: angle_i}``: the Möttönen cascade's angle ``i`` binds the element ``i`` of
+        the fragment's ``ParameterVector`` (``lmsr_circuit``, ``hedge_circuit``)."""
+        angles = getattr(import_module(f"qar_qiskit.circuits.{self.name}"), f"{self.name}_parameter_values")(data)
+        return dict(zip(_vector(self.name, len(angles)), angles))
 
     def twin(self, data) -> np.ndarray:
         return np.array(data, dtype=float)
@@ -91,9 +104,13 @@ class LMSRExpert(_DistributionExpert):
         return lmsr_prices(recency_quantities(returns, n_qubits, lm.return_range, lm.recency_decay), lm.liquidity)
 
     def report(self, data, measured, exact):
+        """Prices and ``p_up`` (the top qubit's ``P(1)``), measured (the exact ones on the exact
+        backend) next to the exact ``exact_probabilities`` / ``exact_p_up``."""
         p = np.asarray(data, dtype=float)
         return {"probabilities": (measured["distribution"] if measured else p).tolist(),
-                "exact_probabilities": p.tolist(), "p_up": float(exact["p_read"])}
+                "exact_probabilities": p.tolist(),
+                "p_up": float(measured["p_read"] if measured else exact["p_read"]),
+                "exact_p_up": float(exact["p_read"])}
 
     def size_risk(self, data, p_read, edge_gain):
         s = self.conviction(p_read, edge_gain)
@@ -150,10 +167,12 @@ class ProspectExpert(_ConfiguredExpert):
 
         return prospect_circuit(n_qubits)
 
-    def parameter_values(self, data) -> np.ndarray:
+    def parameter_values(self, data) -> dict[str, float]:
+        """``{prospect_u: theta_u, prospect_x[i]: cascade angle i}`` (``prospect_circuit``)."""
         from qar_qiskit.circuits.prospect import prospect_parameter_values
 
-        return prospect_parameter_values(*data)
+        theta_u, *cascade = prospect_parameter_values(*data)
+        return {"prospect_u": theta_u, **dict(zip(_vector("prospect_x", len(cascade)), cascade))}
 
     def twin(self, data) -> np.ndarray:
         """Index ``i + 2**k anc``: mass ``pi_i / sum(pi) * (g_i or 1 - g_i)`` (docs/model.md)."""
@@ -203,7 +222,7 @@ class HedgeExpert(_DistributionExpert):
         return hedge_weights(hedge_ratio_losses(recent, n_qubits, hc.loss_scale), hc.eta).weights[-1]
 
     def protection(self, data) -> float:
-        """``E[h] = sum_k w_k k / (2**m - 1)``."""
+        """``E[h] = sum_k w_k k / (2**m - 1)`` (of the weights, or of a measured distribution)."""
         w = np.asarray(data, dtype=float)
         return float(np.dot(w, np.arange(w.size) / (w.size - 1)))
 
@@ -212,8 +231,10 @@ class HedgeExpert(_DistributionExpert):
 
     def report(self, data, measured, exact):
         w = np.asarray(data, dtype=float)
+        measured_ratio = self.protection(measured["distribution"]) if measured else exact["expected_ratio"]
         return {"weights": (measured["distribution"] if measured else w).tolist(),
-                "exact_weights": w.tolist(), "expected_ratio": exact["expected_ratio"]}
+                "exact_weights": w.tolist(), "expected_ratio": float(measured_ratio),
+                "exact_expected_ratio": float(exact["expected_ratio"])}
 
     def size_risk(self, data, p_read, edge_gain):
         w = np.asarray(data, dtype=float)
@@ -249,8 +270,8 @@ class AbstainExpert(Expert):
     def circuit(self, n_qubits) -> QuantumCircuit:
         raise InputError(f"{self.name}: has no register and no fragment")
 
-    def parameter_values(self, data) -> np.ndarray:
-        return np.empty(0)
+    def parameter_values(self, data) -> dict:
+        return {}
 
     def twin(self, data) -> np.ndarray:
         return np.ones(1)

@@ -27,7 +27,7 @@ from qar_qiskit.labels import ACTIONS, EXPERTS
 from qar_qiskit.plan.allocation import memory_width
 
 __all__ = ["bit_angles", "check_edge_gain", "ExpertSet", "register_expert", "get_expert", "resolve_experts", "default_experts",
-           "check_state_experts"]
+           "check_state_experts", "config_experts", "import_expert_modules"]
 
 _REGISTRY: dict[str, Expert] = {e.name: e for e in BUILTINS}
 _LOCK = threading.Lock()
@@ -173,14 +173,24 @@ def config_experts(config, experts: Iterable[str | Expert] | ExpertSet | None = 
 
     Raises:
         ConfigError: a module of ``expert_modules`` cannot be imported (naming it and why).
-        InputError: an unknown expert name (listing the registered ones).
+        InputError: an unknown expert name (listing the registered ones), or a fragment that
+            does not prepare its twin (:func:`resolve_experts` with the config).
+    """
+    import_expert_modules(config)
+    return resolve_experts(config.experts if experts is None else experts, config)
+
+
+def import_expert_modules(config) -> None:
+    """Import the config's ``expert_modules`` (each registers its experts when imported).
+
+    Raises:
+        ConfigError: a module cannot be imported (naming it and why).
     """
     for module in config.expert_modules:
         try:
             import_module(module)
         except Exception as exc:  # any import failure is the config's problem: name it
             raise ConfigError(f"expert_modules: cannot import {module!r} ({type(exc).__name__}: {exc})") from None
-    return resolve_experts(config.experts if experts is None else experts)
 
 
 def default_experts() -> ExpertSet:
@@ -188,12 +198,37 @@ def default_experts() -> ExpertSet:
     return resolve_experts(None)
 
 
-def resolve_experts(experts: Iterable[str | Expert] | ExpertSet | None) -> ExpertSet:
-    """An :class:`ExpertSet` from names and/or instances (instances are registered); None: built-ins."""
-    if isinstance(experts, ExpertSet):
-        return experts
-    items = EXPERTS if experts is None else list(experts)
-    return ExpertSet(tuple(register_expert(e) if isinstance(e, Expert) else get_expert(e) for e in items))
+_VERIFIED: set = set()
+
+
+def resolve_experts(experts: Iterable[str | Expert] | ExpertSet | None, config=None) -> ExpertSet:
+    """An :class:`ExpertSet` from names and/or instances (instances are registered); None: built-ins.
+
+    With a ``config``, every expert's fragment is checked against its twin for each width the
+    config's plans give it (:func:`~qar_qiskit.experts.verify.verify_experts`; cached, so a warm
+    decision only looks the pair up).
+
+    Raises:
+        InputError: an unknown name, or a fragment that does not prepare its twin (naming the
+            expert, the input point and both distributions).
+    """
+    if not isinstance(experts, ExpertSet):
+        items = EXPERTS if experts is None else list(experts)
+        experts = ExpertSet(tuple(register_expert(e) if isinstance(e, Expert) else get_expert(e) for e in items))
+    if config is not None:
+        key: tuple | None = (experts, config)
+        try:
+            done = key in _VERIFIED
+        except TypeError:  # an expert with unhashable fields: the per-(expert, width) cache only
+            key, done = None, False
+        if not done:
+            from qar_qiskit.experts.verify import verify_experts
+
+            verify_experts(experts, config)
+            if key is not None:
+                with _LOCK:
+                    _VERIFIED.add(key)
+    return experts
 
 
 def check_state_experts(saved: Mapping[str, Any], current: ExpertSet) -> None:

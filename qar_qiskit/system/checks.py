@@ -5,6 +5,21 @@ from __future__ import annotations
 import numpy as np
 
 
+def expert_checks(config) -> list[tuple[str, bool, str]]:
+    """``("expert <name>", passed, detail)`` per expert with a register of the config's set: its
+    fragment against its twin for every width the config's plans give it
+    (:func:`qar_qiskit.experts.verify.check_experts`, the check a QAR runs when it resolves the set)."""
+    from qar_qiskit.experts.registry import import_expert_modules, resolve_experts
+    from qar_qiskit.experts.verify import check_experts
+
+    try:
+        import_expert_modules(config)
+        experts = resolve_experts(config.experts)
+    except Exception as exc:  # unknown name, unimportable module: one FAIL naming it
+        return [("experts", False, f"{type(exc).__name__}: {exc}")]
+    return [(f"expert {name}", ok, detail) for name, ok, detail in check_experts(experts, config)]
+
+
 def run_checks(config_path=None, backend: str | None = None) -> list[tuple[str, bool, str]]:
     """Run every check; never raises for a failing check (it is reported as FAIL)."""
     from qar_qiskit.classical.decision import decision_distribution
@@ -30,7 +45,12 @@ def run_checks(config_path=None, backend: str | None = None) -> list[tuple[str, 
     run("config", config_check)
     if "config" not in state:
         return results
-    qar = QAR(state["config"], backend=backend)
+    results.extend(expert_checks(state["config"]))
+    try:
+        qar = QAR(state["config"], backend=backend)
+    except Exception as exc:  # a failing expert (reported above) or backend: the rest cannot run
+        results.append(("QAR", False, f"{type(exc).__name__}: {exc}"))
+        return results
 
     def pool_check():
         from qar_qiskit.plan.pool import QubitPool

@@ -9,9 +9,9 @@ from qiskit.circuit import Parameter, ParameterVector
 from qiskit.quantum_info import Statevector
 
 from qar_qiskit.backends.aer import AerExecutor
-from qar_qiskit.backends.binding import AffineBinding
+from qar_qiskit.backends.binding import AffineBinding, bind_numbers
 from qar_qiskit.circuits.composer import compose_tick_circuit
-from qar_qiskit.circuits.encoding import controlled_amplitude_prep
+from qar_qiskit.circuits.encoding import amplitude_prep, controlled_amplitude_prep
 from qar_qiskit.config import REGIMES, load_config
 from qar_qiskit.plan.planner import plan_for_regime
 
@@ -95,3 +95,30 @@ def test_executor_counts_equal_with_and_without_affine_binding():
     prepared.affine = None  # the assign_parameters path
     slow = ex.run(tc, values, seed=11)[0].counts
     assert fast == slow
+
+
+def test_bind_numbers_equals_assign_parameters():
+    """A Möttönen cascade (angle expressions), a controlled one, a parameterized global phase."""
+    rng = np.random.default_rng(5)
+    prep, _ = controlled_amplitude_prep(2, 1, "amp")
+    cascade, _ = amplitude_prep(4, "lm")
+    t = Parameter("t")
+    phased = QuantumCircuit(2, global_phase=t / 2)
+    phased.cry(3 * t - 1, 0, 1)
+    for qc in (prep, cascade, phased):
+        values = dict(zip(qc.parameters, rng.uniform(-2, 2, qc.num_parameters)))
+        fast, slow = bind_numbers(qc, values), qc.assign_parameters(values)
+        assert fast.num_parameters == 0
+        assert _same_gates(fast, slow) < 1e-12
+        assert np.max(np.abs(Statevector(fast).data - Statevector(slow).data)) < 1e-12
+
+
+def test_bind_numbers_leaves_custom_gates_to_assign_parameters():
+    t = Parameter("t")
+    inner = QuantumCircuit(1)
+    inner.ry(t, 0)
+    qc = QuantumCircuit(1)
+    qc.append(inner.to_gate(), [0])
+    bound = bind_numbers(qc, {t: 0.7})
+    assert bound.num_parameters == 0
+    assert Statevector(bound).probabilities()[1] == pytest.approx(np.sin(0.35) ** 2, abs=1e-12)

@@ -28,6 +28,7 @@ from qar_qiskit.experts import (
     register_expert,
     resolve_experts,
 )
+from qar_qiskit.experts.parameters import fragment_values
 from qar_qiskit.plan.allocation import AllocationPlan
 from qar_qiskit.plan.planner import plan_for_regime
 from tests.experts.plugins import GuardExpert, ReversionExpert
@@ -98,7 +99,7 @@ def test_fragment_equals_twin_and_read_qubit_set_by_first_gate(expert, n):
     rng = np.random.default_rng(n)
     data = _data(expert, n, rng)
     qc = expert.circuit(n)
-    sv = Statevector(qc.assign_parameters(np.asarray(expert.parameter_values(data), dtype=float)))
+    sv = Statevector(qc.assign_parameters(dict(zip(qc.parameters, fragment_values(expert, data, qc.parameters)))))
     twin = expert.twin(data)
     assert np.allclose(sv.probabilities(), twin, atol=1e-9)
     read = expert.read_qubit(n)

@@ -84,3 +84,29 @@ def test_minimums_above_the_pool_the_budget_leaves_are_refused_at_load():
     # (the planner used to build a 26-qubit plan for a 25-qubit budget here)
     with pytest.raises(ConfigError, match=r"minimums need 13 qubits, above the 12"):
         load_config(overrides={"algorithms": {"lmsr": {"min_qubits": 6}}})
+
+
+# -- every expert register is capped, in every expert set ---------------------------------------
+
+def test_every_expert_register_is_capped_in_any_set():
+    """Before, only the config's check of the built-in set held the cap: hedge alone with abstain
+    got 13 qubits (the whole pool), lmsr alone 12."""
+    from qar_qiskit.experts import register_expert
+    from qar_qiskit.limits import MAX_REGISTER_QUBITS
+    from tests.experts.plugins import ReversionExpert
+
+    cfg = load_config()
+    wide = register_expert(ReversionExpert(name="wide12", min_qubits=1, max_qubits=12))
+    for names, expert in ((["hedge", "abstain"], "hedge"), (["lmsr", "abstain"], "lmsr"), ([wide, "abstain"], "wide12")):
+        for regime in REGIMES:
+            assert plan_for_regime(cfg, regime, names).expert_sizes()[expert] == MAX_REGISTER_QUBITS == 9
+
+
+def test_a_minimum_above_the_cap_is_refused_naming_the_setting():
+    from qar_qiskit.experts import register_expert
+    from tests.experts.plugins import ReversionExpert
+
+    big = register_expert(ReversionExpert(name="wide10", min_qubits=10, max_qubits=10))
+    with pytest.raises(ConfigError, match=r"^wide10\.min_qubits: wide10 needs at least 10 qubits, above the 9 a plan "
+                                          r"gives one expert register"):
+        plan_for_regime(load_config(), "stable", [big, "abstain"])

@@ -12,8 +12,8 @@ import pytest
 from qar_qiskit.backends.resilient import ResilientExecutor
 from qar_qiskit.config import load_config
 from qar_qiskit.decision.positions import RiskManager
+from qar_qiskit.errors import BackendError, ExpertError
 from qar_qiskit.labels import ACTIONS, RISKS, SIZES
-from qar_qiskit.errors import BackendError
 from qar_qiskit.system.assemble import TickContext, assemble_decision
 from qar_qiskit.system.execute import Execution
 from qar_qiskit.system.learner import Learner, PendingOutcome
@@ -62,6 +62,18 @@ def test_fallback_reason_and_no_fallback_raises():
     assert att.failure == "scripted: backend call failed: RuntimeError: device offline (after 2 attempt(s))"
     with pytest.raises(BackendError, match="device offline"):
         ResilientExecutor(Scripted("raise"), timeout_s=5, fallback=False).run("c", [[0]], lambda r: r)
+
+
+def test_an_expert_error_in_the_read_is_neither_retried_nor_a_fallback():
+    """A plug-in's bug (ExpertError) is not a backend failure: one attempt, then raised."""
+    ex = Scripted("ok")
+
+    def read(result):
+        raise ExpertError("guard", "read", ZeroDivisionError("division by zero"))
+
+    with pytest.raises(ExpertError, match=r"^expert 'guard' failed in read: ZeroDivisionError: division by zero$"):
+        ResilientExecutor(ex, timeout_s=5, retries=2, backoff_s=0.0).run("c", [[0]], read)
+    assert ex.calls == 1
 
 
 def test_timeout_and_unreadable_results_are_failed_attempts():
