@@ -32,7 +32,7 @@ def _sweep(
     overrides) on Dask, with results that survive killed workers and clients, and summarise
     them: mean and 95% interval over seeds, PSR and deflated Sharpe ratio, equity fans.
 
-    Dask comes with the sweep extra: pip install 'qar-qiskit[sweep]' (--serial needs no Dask)."""
+    Dask comes with the sweep extra: pip install 'qar-qiskit\\[sweep]' (--serial needs no Dask)."""
     from qar_qiskit.sweep.runner import run_sweep
 
     res = run_sweep(spec, out, workers=workers, scheduler=scheduler, resume=resume,
