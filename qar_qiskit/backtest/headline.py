@@ -2,7 +2,7 @@
 
 One backtest on a sampled backend is one seed: one draw of the shot noise along one learning
 path. The spread over seeds comes from a sweep (``qar sweep SPEC --out DIR``; the packaged
-``sweep-sp500`` is the README's headline). Its ``summary.json`` keeps, per configuration, each
+``sweep-sp500`` is the headline on the docs' benchmarks page). Its ``summary.json`` keeps, per configuration, each
 seed's net Sharpe ratio (``sharpe_by_seed``), their mean with its Student-t 95% interval
 (``sharpe``) and the ``conditions`` the cells ran on (:mod:`qar_qiskit.sweep.summary`).
 :func:`load_spread` reads it (``qar backtest --spread DIR``) and :func:`placement` says where one
@@ -23,7 +23,7 @@ from qar_qiskit.errors import InputError
 __all__ = ["Spread", "load_spread", "conditions", "placement"]
 
 #: How to get a spread for a run that has none.
-HOW_TO = ("run a sweep over seeds on this run's conditions (the README's S&P 500 headline: "
+HOW_TO = ("run a sweep over seeds on this run's conditions (the S&P 500 headline on the docs' benchmarks page: "
           "`qar sweep sweep-sp500 --out DIR`), then `qar backtest ... --spread DIR`")
 
 

@@ -104,7 +104,9 @@ def _settings_line(run) -> list[str]:
     if not run.get("settings"):
         return []
     applied = applied_settings(run["settings"])
-    text = f"Run settings: {', '.join(f'{k} `{v}`' for k, v in applied.items())}"
+    # a setting left at None takes the backend's own default (e.g. aer's optimization level)
+    text = "Run settings: " + ", ".join(f"{k} `{v}`" if v is not None else f"{k} (backend default)"
+                                        for k, v in applied.items())
     if applied["backend"] == "exact":
         text += " (the exact backend samples nothing: no shots, seed or mitigation)"
     return [text + ".", ""]
