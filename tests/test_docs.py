@@ -122,8 +122,9 @@ def test_getting_started_api_example_is_the_readmes():
 
 
 def test_own_expert_example_runs(tmp_path, monkeypatch):
-    """The guide's momentum expert: fragment = twin to 1e-9 (asserted in the block), decided end to end
-    on the exact twin and on Aer with five experts, saved and loaded."""
+    """The guide's two-qubit mean-reversion expert (parameters bound by name, listed by Qiskit in another
+    order): fragment = twin to 1e-9 (asserted in the block), decided end to end on the exact twin and on
+    Aer next to three built-ins, saved and loaded."""
     blocks = code_blocks(DOCS / "guide" / "experts.md")
     assert len(blocks) == 1
     monkeypatch.chdir(tmp_path)
@@ -131,19 +132,23 @@ def test_own_expert_example_runs(tmp_path, monkeypatch):
     exec(compile(blocks[0], "experts.md", "exec"), namespace)
     decisions = namespace["decisions"]
     assert {d.backend for d in decisions.values()} == {"exact", "aer"}
-    momentum = namespace["momentum"]
+    meanrev = namespace["meanrev"]
+    assert [p.name for p in meanrev.circuit(2).parameters] == ["phi_0", "theta_buy"]  # not the mapping's order
+    # the twin computed here from the rule in the docstring: m = 0.0127 over the last 10 days, scale 0.01
+    z = 0.0127 / 0.01
+    p_buy, p_strong = 1 / (1 + math.exp(z)), 0.1 + 0.8 * abs(math.tanh(z))
+    expected = [1 - p_buy, 0.0, p_buy * (1 - p_strong), p_buy * p_strong]
     for d in decisions.values():
-        assert set(d.expert_positions) == {"lmsr", "prospect", "hedge", "abstain", "momentum"}
-        assert d.components["momentum"]["exact_read_probability"] == momentum.twin(namespace["p_up"])[1]
-        assert d.circuit is None or d.circuit.plan["memory"] == 3
-    # the exact read probability is the tanh rule computed here from the returns
-    r = float(namespace["returns"][-20:].sum())
-    assert decisions["exact"].components["momentum"]["read_probability"] == pytest.approx(
-        (1 + math.tanh(r / 0.05)) / 2, rel=1e-12)
-    # Aer samples the read qubit: within 5 standard errors of the exact value at 2048 shots
-    p = decisions["exact"].components["momentum"]["read_probability"]
-    assert abs(decisions["aer"].components["momentum"]["read_probability"] - p) < 5 * (p * (1 - p) / 2048) ** 0.5
-    assert namespace["qar"].experts.names[-1] == "momentum"
+        assert set(d.expert_positions) == {"lmsr", "hedge", "abstain", "meanrev"}
+        assert d.components["meanrev"]["exact_distribution"] == pytest.approx(expected, abs=1e-12)
+        assert d.components["meanrev"]["exact_read_probability"] == pytest.approx(p_buy, abs=1e-12)
+        assert d.circuit is None or d.circuit.plan["memory"] == 2
+    assert decisions["exact"].components["meanrev"]["distribution"] == pytest.approx(expected, abs=1e-12)
+    # Aer samples the register: each probability within 5 standard errors at 8192 shots
+    measured = decisions["aer"].components["meanrev"]["distribution"]
+    for p, q in zip(expected, measured):
+        assert abs(q - p) <= 5 * (p * (1 - p) / 8192) ** 0.5 + 1e-12
+    assert namespace["qar"].experts.names[-1] == "meanrev"
     assert (tmp_path / "state.json").exists()
 
 
