@@ -126,7 +126,7 @@ def verify_expert(expert, n: int, config) -> None:
                              f"({type(exc).__name__}: {exc})") from None
         got = state.probabilities()
         twin = np.asarray(expert.twin(data), dtype=float).reshape(-1)
-        where = f"expert {expert.name!r} ({n} qubits, input point {label!r})"
+        where = f"expert {expert.name!r} ({n} qubit{'s' if n != 1 else ''}, input point {label!r})"
         if twin.shape != got.shape or not np.allclose(got, twin, rtol=0.0, atol=ATOL):
             raise InputError(f"{where}: the fragment does not prepare its twin: circuit {_rounded(got)} vs "
                              f"twin {_rounded(twin)}")
