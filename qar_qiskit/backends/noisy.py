@@ -134,6 +134,7 @@ class _Group:
                "physical_qubits": list(self.physical)}
         if self.sampler is not None:
             out["error_free_probability"] = self.sampler.p0
+            out["sample_weight"] = self.sampler.sample_weight
         return out
 
 
@@ -345,7 +346,7 @@ class NoisyAerExecutor(CachingExecutor):
         if group.sampler is not None:  # the twirled estimator: its own seeded stream
             rng = np.random.default_rng(None if seed is None else [int(seed) % 2**63, 0x7717])
             t0 = time.perf_counter()
-            draws = group.sampler.sample(bound[:, group.columns], shots, self.samples, rng)
+            draws = group.sampler.sample(bound[:, group.columns], shots, self.samples * group.sampler.sample_weight, rng)
             run_s = time.perf_counter() - t0
             rows = []
             for values, weights in draws:
