@@ -232,12 +232,23 @@ def cone_groups(isa: QuantumCircuit, *, joint: Iterable[str] = (), max_width: in
 
     Why gates count: merging a small cone into a wide group multiplies the small cone's gates by
     the wide group's ``2**width``. Measured on the default config's four plans on FakeFez
-    (level 3, seed 11, 16 layout trials, 2026-12-06): the old rule (``2**width`` alone) merged
-    the 12-qubit decision cone (488 gates) into the 18-qubit prospect group in trending and
-    crisis, and every register into one 22-qubit group in stable; with gates counted no two
-    cones merge on any of the four plans (each pair's union has more gates at the width of the
-    wider one), and the trending noisy tick fell from 98.5 s to the figures in
-    ``benchmarks/bench_noisy_estimator.py`` (exact trajectories).
+    (level 3, seed_transpiler 11, 8 layout trials, 2026-12-06, ``max_width=24``):
+
+    ========  ==========================================  ==========================================
+    regime    old rule (``2**width`` alone)               this rule
+    ========  ==========================================  ==========================================
+    stable    market | all six others (22 qubits)         market | memory+hedge+decision | lmsr+prospect | buffer
+    trending  market | memory+lmsr | prospect+decision    market | memory+decision | lmsr | prospect
+              | hedge+buffer                              | hedge | buffer
+    volatile  market+memory | lmsr | prospect+buffer      market+memory+decision | lmsr | prospect
+              | hedge+decision                            | hedge+buffer
+    crisis    market | memory+lmsr | prospect+decision    market | memory+prospect+decision | lmsr
+              | hedge | buffer                            | hedge | buffer
+    ========  ==========================================  ==========================================
+
+    The old rule put the 12-qubit decision cone (488 gates) into the 18-qubit prospect group on
+    trending (that tick took 98.5 s on the exact trajectories, 79.8 s of it that group); merges
+    that remain add few gates to the wider cone (e.g. memory's cone lies in decision's).
 
     Returns:
         Register-name tuples (circuit order), the groups in order of their first register.

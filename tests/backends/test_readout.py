@@ -91,7 +91,7 @@ def test_shot_branching_with_classical_readout_matches_density_matrix():
 
     tick = _ones_heavy_tick()
     values = np.full((1, 5), np.pi * 0.9)
-    ex = make_executor("aer-noisy:FakeTorino", seed=21, mitigation="none", method="statevector")
+    ex = make_executor("aer-noisy-exact:FakeTorino", seed=21, mitigation="none", method="statevector")
     shots = 20000
     res = ex.run(tick, values, shots=shots)[0]
     assert res.metadata["readout"] == "classical" and res.metadata["shot_branching"] is True
@@ -120,10 +120,10 @@ def test_shot_branching_with_classical_readout_matches_density_matrix():
 def test_statevector_path_is_reproducible_and_seed_sensitive():
     tick = _ones_heavy_tick()
     values = np.full((2, 5), 1.0)
-    runs = [make_executor("aer-noisy:FakeTorino", seed=4, mitigation="none", method="statevector")
+    runs = [make_executor("aer-noisy-exact:FakeTorino", seed=4, mitigation="none", method="statevector")
             .run(tick, values, shots=500) for _ in range(2)]
     assert [r.counts for r in runs[0]] == [r.counts for r in runs[1]]
-    other = make_executor("aer-noisy:FakeTorino", seed=5, mitigation="none", method="statevector")
+    other = make_executor("aer-noisy-exact:FakeTorino", seed=5, mitigation="none", method="statevector")
     assert [r.counts for r in other.run(tick, values, shots=500)] != [r.counts for r in runs[0]]
 
 
@@ -137,7 +137,7 @@ def test_mid_circuit_measurement_runs_with_aer_readout():
     qc.cx(0, 1)
     qc.measure(1, b[0])
     tick = SmallTick(qc, (), AllocationPlan(regime="stable"))
-    ex = make_executor("aer-noisy:FakeTorino", seed=2, mitigation="none", method="statevector")
+    ex = make_executor("aer-noisy-exact:FakeTorino", seed=2, mitigation="none", method="statevector")
     res = ex.run(tick, None, shots=2000)[0]
     assert res.metadata["readout"] == "aer" and res.metadata["shot_branching"] is False
     assert res.counts["market"].get("1", 0) > 1800 and res.counts["decision"].get("1", 0) > 1800
