@@ -134,7 +134,6 @@ class _Group:
                "physical_qubits": list(self.physical)}
         if self.sampler is not None:
             out["error_free_probability"] = self.sampler.p0
-            out["sample_weight"] = self.sampler.sample_weight
         return out
 
 
@@ -264,8 +263,8 @@ class NoisyAerExecutor(CachingExecutor):
                                    seed_transpiler=self.transpile_seed, layout_trials=self.layout_trials)
 
     def method_for(self, n: int) -> str:
-        if not self.exact:
-            return "twirled"
+        if not self.exact and n <= STATEVECTOR_MAX_ACTIVE:
+            return "twirled"  # wider cones: a statevector pass per configuration is out of reach
         if self.method != "auto":
             return self.method
         if n <= DENSITY_MATRIX_MAX_QUBITS:
@@ -318,8 +317,6 @@ class NoisyAerExecutor(CachingExecutor):
                               register_qubits(cone.circuit), readout, entry,
                               not isinstance(cone, _WholeCircuit), sampler))
         wide = [g for g in out if g.entry.method == "matrix_product_state"]
-        if not self.exact:
-            wide = []
         if wide and self.method == "auto":
             log.warning(
                 "%s: %d of the tick's simulations (registers %s) need %d physical qubits, more than the %d "
@@ -346,7 +343,7 @@ class NoisyAerExecutor(CachingExecutor):
         if group.sampler is not None:  # the twirled estimator: its own seeded stream
             rng = np.random.default_rng(None if seed is None else [int(seed) % 2**63, 0x7717])
             t0 = time.perf_counter()
-            draws = group.sampler.sample(bound[:, group.columns], shots, self.samples * group.sampler.sample_weight, rng)
+            draws = group.sampler.sample(bound[:, group.columns], shots, self.samples, rng)
             run_s = time.perf_counter() - t0
             rows = []
             for values, weights in draws:

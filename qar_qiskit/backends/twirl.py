@@ -57,11 +57,11 @@ __all__ = ["pauli_twirl", "PauliTable", "DeferredCircuit", "TwirledSampler", "DE
 #: decision cone 0.016-0.033 TVD, below the 0.060 shot noise of 1024 shots (prototype,
 #: 2026-12-06; ``benchmarks/bench_noisy_estimator.py`` measures it for the product).
 DEFAULT_SAMPLES = 32
-#: A group's ``M`` is ``samples * min(4, 2**(16 - width))`` (width: qubits of its statevector
-#: pass, deferred-measurement ancillas included): a pass costs ``~2**width``, so narrow cones get
-#: up to 4x the configurations for at most the compute of a 16-qubit group. The 12-qubit decision
-#: cone (14 with its two deferred measurements) gets 128.
-REFERENCE_WIDTH = 16
+#: Cost per tick is ``(M + 1)`` statevector passes per group. Process CPU seconds of one
+#: trending tick's groups on FakeFez (2026-12-06, load 6.3, ``/tmp`` probe of
+#: ``TwirledSampler.distributions``): M = 32: market 0.22, memory+decision 0.86, lmsr 1.18,
+#: prospect 1.54, hedge 0.86, buffer 0.62 (5.3 s); M = 128: 0.96, 3.27, 4.67, 6.04, 3.03, 2.70.
+#: So M is the same for every group (a larger M for the narrow decision cone cost 3.3 s of CPU).
 
 #: Aer options of the estimator's ideal statevector passes. One thread: on the shared 2-core
 #: machine (load 2.2, 2026-12-06) 33 passes of the 17-18 qubit trending cones took 1.3-1.6 s on
@@ -288,7 +288,6 @@ class TwirledSampler:
         first = self.errors * survive
         self._first_cdf = np.cumsum(first) / first.sum() if first.sum() > 0 else first
         self.ideal = self.deferred.circuit()
-        self.sample_weight = int(min(4, max(1, 2 ** (REFERENCE_WIDTH - self.deferred.num_qubits))))
         self.values = self.deferred.to_clbit_values()
         index = {c: j for j, c in enumerate(readout.clbits)} if readout is not None else {}
         n = len(self.deferred.clbits)
