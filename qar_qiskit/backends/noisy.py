@@ -24,20 +24,31 @@ How it works (and why it is fast enough to use per tick):
    error for that qubit (the same number Aer's noise model uses), inverted and applied as a
    tensor product to the register's empirical distribution.
 
-Method (``method="auto"``): ``density_matrix`` (exact, one pass, then sampling) up to
-:data:`DENSITY_MATRIX_MAX_QUBITS` active qubits; noisy ``statevector`` trajectories up to
-:data:`STATEVECTOR_MAX_ACTIVE`; MPS trajectories above.
+Methods. ``aer-noisy:<FakeName>`` (default) runs the **twirled-noise estimator** of
+:mod:`qar_qiskit.backends.twirl` per simulation group: the device's gate errors Pauli-twirled,
+importance-sampled around the error-free term, ``samples`` (``M``, default 32) statevector passes
+per group and tick, readout errors applied to the distribution, shots drawn with a seeded
+generator. It is exact for a gate-twirled device up to its stated sampling error and differs
+from the untwirled model by the twirl's bias (both documented there; hardware jobs twirl gates by
+default, :mod:`qar_qiskit.backends.ibm_options`). Cones wider than
+:data:`STATEVECTOR_MAX_ACTIVE` fall back to the exact MPS trajectories.
+``aer-noisy-exact:<FakeName>`` keeps the exact simulation (``method="auto"``):
+``density_matrix`` (exact, one pass, then sampling) up to :data:`DENSITY_MATRIX_MAX_QUBITS`
+active qubits; noisy ``statevector`` trajectories up to :data:`STATEVECTOR_MAX_ACTIVE`; MPS
+trajectories above. :mod:`qar_qiskit.backends.dm_reference` is the exact reference both are
+tested against.
 
 Statevector trajectories use Aer's shot branching (shots share one state until their noise
 differs). In qiskit-aer 0.18.2 shot branching loses readout errors on |1> (found by this
 project's tests), so on that path the simulator carries every error of the device except the
 readout errors, and those are applied to the sampled outcomes afterwards with the same per-qubit
-assignment matrices (:mod:`qar_qiskit.backends.readout`). For terminal measurements this is the
-same distribution, not an approximation: a readout error changes the recorded bit and nothing
-else. Circuits with a mid-circuit measurement run without branching and with Aer's own readout
-errors (``metadata["readout"]`` says which). Tested against density-matrix simulation.
+assignment matrices (:mod:`qar_qiskit.backends.readout`). This is the same distribution, not an
+approximation, whenever no control flow reads a measured bit and each clbit is written once --
+mid-circuit measurements included (a readout error changes the recorded bit, not the collapsed
+qubit). Only circuits that break that rule run without branching and with Aer's own readout
+errors (``metadata["readout"]`` says which). Tested against the split density matrix.
 
-Measured on the composer's 16-qubit tick circuit, FakeTorino, optimization level 3 (167
+Exact trajectories (now ``aer-noisy-exact``), measured on the composer's 16-qubit tick circuit, FakeTorino, level 3 (167
 two-qubit gates on 16 active qubits; 265 on 17 at level 1), 2 cores, 2026-12-01
 (``benchmarks/bench_execution.py``, warm, mthree on, :data:`NOISY_AER_OPTIONS`): 50 / 200 /
 1000 shots took 0.97 / 2.1 / 8.0 s with shot branching and 1.5 / 5.1 / 25.0 s without it;
