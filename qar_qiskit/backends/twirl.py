@@ -69,6 +69,9 @@ DEFAULT_SAMPLES = 32
 #: fusion (up to 5 qubits) was within noise of fusion_max_qubit=4 and 2x faster than 3.
 ESTIMATOR_AER_OPTIONS: dict[str, Any] = {"max_parallel_threads": 1}
 
+#: Up to this width the passes share the ideal prefix (32 saved 20-qubit states: 512 MiB).
+SHARE_MAX_QUBITS = 20
+
 _PAULI_CHARS = "IXYZ"
 
 
@@ -248,6 +251,26 @@ class DeferredCircuit:
         return out
 
 
+def _vector(data, size: int) -> np.ndarray:
+    vec = np.zeros(size)
+    if isinstance(data, dict):
+        for key, v in data.items():
+            vec[int(key, 16) if isinstance(key, str) else int(key)] = v
+    else:
+        vec[:] = np.asarray(data)
+    return vec
+
+
+def _set_statevector(psi: np.ndarray, n: int):
+    """Aer's ``set_statevector`` for a state Aer itself saved (its validity check skipped)."""
+    from qiskit.circuit import Instruction
+    from qiskit_aer.library import SetStatevector
+
+    inst = SetStatevector.__new__(SetStatevector)
+    Instruction.__init__(inst, "set_statevector", n, 0, [psi])
+    return inst
+
+
 def apply_readout(probs: np.ndarray, p01: np.ndarray, p10: np.ndarray) -> np.ndarray:
     """``probs`` (bit ``j`` = index bit ``j``) after independent readout flips per bit:
     ``P(record 1 | 0) = p01[j]``, ``P(record 0 | 1) = p10[j]``."""
@@ -317,37 +340,70 @@ class TwirledSampler:
 
     def distributions(self, bound: np.ndarray, m: int, rng: np.random.Generator) -> np.ndarray:
         """``(B, 2**clbits)`` estimated output distributions (readout errors included) per row of
-        ``bound`` (``(B, P)`` values of :attr:`circuit_parameters`)."""
+        ``bound`` (``(B, P)`` values of :attr:`circuit_parameters`).
+
+        The configurations share the ideal circuit up to their first error: one ideal pass saves
+        the state at every configuration's first error position, and each configuration's pass
+        starts there (``set_statevector``), so only the part after its first error is simulated.
+        """
         configs = self.configurations(m, rng)
-        circuits = [self.ideal] + [self.deferred.circuit(c) for c in configs]
-        rows = bound.shape[0]
-        kwargs: dict[str, Any] = {"shots": 1}
-        params = self.circuit_parameters
-        if params:
-            binds = {p: bound[:, j].tolist() for j, p in enumerate(params)}
-            kwargs["parameter_binds"] = [binds] * len(circuits)
-        result = self.simulator.run(circuits, **kwargs).result()
-        if not result.success:
-            raise BackendError(f"estimator: statevector simulation failed: {result.status}")
-        size = 2 ** len(self.deferred.clbits)
-        probs = np.zeros((len(circuits), rows, size))
-        for i in range(len(circuits)):
-            for r in range(rows):
-                exp = i * rows + r if params else i
-                data = result.data(exp)["probabilities"]
-                vec = np.zeros(size)
-                if isinstance(data, dict):
-                    for key, v in data.items():
-                        vec[int(key, 16) if isinstance(key, str) else int(key)] = v
-                else:
-                    vec[:] = np.asarray(data)
-                probs[i, r] = vec
-        mix = self.p0 * probs[0]
-        if configs:
-            mix = mix + (1.0 - self.p0) * probs[1:].mean(axis=0)
-        out = np.stack([apply_readout(row, self.p01, self.p10) for row in mix])
-        out = np.clip(out, 0.0, None)
+        rows = []
+        for values in np.atleast_2d(bound):
+            probs = self._probabilities(values, configs)
+            mix = self.p0 * probs[0]
+            if configs:
+                mix = mix + (1.0 - self.p0) * probs[1:].mean(axis=0)
+            rows.append(apply_readout(mix, self.p01, self.p10))
+        out = np.clip(np.stack(rows), 0.0, None)
         return out / out.sum(axis=1, keepdims=True)
+
+    def _probabilities(self, values: np.ndarray, configs: list[dict]) -> np.ndarray:
+        """``(1 + len(configs), 2**clbits)``: the ideal pass, then one per configuration."""
+        import qiskit_aer  # noqa: F401 - registers save_statevector / set_statevector
+
+        qc = self.ideal
+        if self.circuit_parameters:
+            qc = qc.assign_parameters(dict(zip(self.circuit_parameters, values)), strict=False)
+        body = [ins for ins in qc.data if ins.operation.name != "save_probabilities"]
+        n = self.deferred.num_qubits
+        share = n <= SHARE_MAX_QUBITS  # saved states cost M * 2**n * 16 bytes
+        firsts = sorted({min(c) for c in configs}) if share else []
+        ideal = QuantumCircuit(QuantumRegister(n, "q"))
+        marks = set(firsts)
+        for k, ins in enumerate(body):
+            ideal._append(CircuitInstruction(ins.operation, [ideal.qubits[qc.find_bit(q).index] for q in ins.qubits], ()))
+            if k in marks:
+                ideal.save_statevector(label=f"s{k}")
+        ideal.save_probabilities(self.deferred.read, label="probabilities")
+        first = self.simulator.run(ideal, shots=1).result()
+        if not first.success:
+            raise BackendError(f"estimator: statevector simulation failed: {first.status}")
+        data = first.data(0)
+        circuits = []
+        index = {q: i for i, q in enumerate(qc.qubits)}
+        for config in configs:
+            f = min(config) if share else -1
+            ec = QuantumCircuit(QuantumRegister(n, "q"))
+            if share:
+                ec.append(_set_statevector(np.asarray(data[f"s{f}"]), n), ec.qubits)
+            for k in range(max(f, 0), len(body)):
+                if k > f:
+                    ins = body[k]
+                    ec._append(CircuitInstruction(ins.operation, [ec.qubits[index[q]] for q in ins.qubits], ()))
+                for label, qargs in config.get(k, ()):
+                    ec._append(CircuitInstruction(PauliGate(label), [ec.qubits[i] for i in qargs], ()))
+            ec.save_probabilities(self.deferred.read, label="probabilities")
+            circuits.append(ec)
+        size = 2 ** len(self.deferred.clbits)
+        out = np.zeros((1 + len(circuits), size))
+        out[0] = _vector(data["probabilities"], size)
+        if circuits:
+            result = self.simulator.run(circuits, shots=1).result()
+            if not result.success:
+                raise BackendError(f"estimator: statevector simulation failed: {result.status}")
+            for i in range(len(circuits)):
+                out[1 + i] = _vector(result.data(i)["probabilities"], size)
+        return out
 
     def sample(self, bound: np.ndarray, shots: int, m: int, rng: np.random.Generator) -> list[tuple[np.ndarray, np.ndarray]]:
         """Per row ``(clbit values, counts)`` of ``shots`` drawn from :meth:`distributions`."""
