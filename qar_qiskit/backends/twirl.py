@@ -57,12 +57,12 @@ __all__ = ["pauli_twirl", "PauliTable", "DeferredCircuit", "TwirledSampler", "DE
 #: decision cone 0.016-0.033 TVD, below the 0.060 shot noise of 1024 shots (prototype,
 #: 2026-12-06; ``benchmarks/bench_noisy_estimator.py`` measures it for the product).
 DEFAULT_SAMPLES = 32
-#: Cost per tick is ``(M + 1)`` statevector passes per group. Process CPU seconds of one
-#: trending tick's groups on FakeFez (2026-12-06, load 6.3, ``/tmp`` probe of
-#: ``TwirledSampler.distributions``): M = 32: market 0.22, memory+decision 0.86, lmsr 1.18,
-#: prospect 1.54, hedge 0.86, buffer 0.62 (5.3 s); M = 128: 0.96, 3.27, 4.67, 6.04, 3.03, 2.70.
-#: So M is the same for every group (a larger M for the narrow decision cone cost 3.3 s of CPU).
-
+#: Cost per tick is ``M + 1`` statevector passes per group (the configurations' passes start at
+#: their first error: :meth:`TwirledSampler.distributions`). Process CPU seconds of one trending
+#: tick's groups on FakeFez at M = 32 (2026-12-07, load 2.5, ``TwirledSampler.distributions``):
+#: market 0.10, memory+decision 0.39, lmsr 0.80, prospect 1.27, hedge 0.65, buffer 0.49 (3.7 s;
+#: 5.3 s before the prefix sharing, at load 6.3). M = 128 took about 4x as long (2026-12-06), so
+#: M is the same for every group.
 #: Aer options of the estimator's ideal statevector passes. One thread: on the shared 2-core
 #: machine (load 2.2, 2026-12-06) 33 passes of the 17-18 qubit trending cones took 1.3-1.6 s on
 #: one thread and 3.0-4.9 s on two (12-qubit decision cone 0.59 vs 0.37 s); Aer's default
