@@ -137,9 +137,10 @@ class BackendConfig(_Model):
     @classmethod
     def _known_kind(cls, value: str) -> str:
         kind = value.split(":", 1)[0]
-        if kind not in {"exact", "aer", "aer-noisy", "ibm"}:
-            raise ValueError(f"unknown backend {value!r}; use exact, aer, aer-noisy:<FakeDevice> or ibm:<name>")
-        if kind in {"aer-noisy", "ibm"} and not value.partition(":")[2]:
+        if kind not in {"exact", "aer", "aer-noisy", "aer-noisy-exact", "ibm"}:
+            raise ValueError(f"unknown backend {value!r}; use exact, aer, aer-noisy:<FakeDevice>, "
+                             "aer-noisy-exact:<FakeDevice> or ibm:<name>")
+        if kind in {"aer-noisy", "aer-noisy-exact", "ibm"} and not value.partition(":")[2]:
             raise ValueError(f"backend {value!r} needs a device name after ':'")
         return value
 

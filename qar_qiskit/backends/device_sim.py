@@ -13,7 +13,7 @@ from qiskit.circuit import QuantumCircuit
 from qiskit.providers import BackendV2, Options
 from qiskit.transpiler import Target
 
-from qar_qiskit.backends.readout import ClassicalReadout, tensored_readout_inversion, terminal_measurements
+from qar_qiskit.backends.readout import ClassicalReadout, post_readout_map, tensored_readout_inversion
 
 __all__ = ["sub_target", "ActiveSet", "SubDevice", "DENSITY_MATRIX_MAX_QUBITS"]
 
@@ -75,9 +75,9 @@ class ActiveSet:
     ``simulator`` runs the circuits. For statevector trajectories it carries the device's gate,
     relaxation and measurement-duration errors but *not* its readout errors, and uses Aer's shot
     branching; the readout errors are then applied to the sampled outcomes
-    (:class:`~qar_qiskit.backends.readout.ClassicalReadout`, exact for terminal measurements).
-    ``full_simulator`` carries every error, readout included, without shot branching: it runs
-    circuits with mid-circuit measurements and the mthree calibration. For the other methods the
+    (:class:`~qar_qiskit.backends.readout.ClassicalReadout`, exact when no control flow reads a
+    clbit and each is written once). ``full_simulator`` carries every error, readout included,
+    without shot branching: it runs the other circuits and the mthree calibration. For the other methods the
     two are the same simulator.
     """
 
@@ -89,6 +89,13 @@ class ActiveSet:
         self.active = active
         self.sub = SubDevice(sub_target(device.target, active), f"{device.name}[{len(active)}q]")
         self.method = method
+        # "twirled": the estimator (qar_qiskit.backends.twirl) samples; Aer only calibrates mthree
+        self.pauli_table = None
+        if method == "twirled":
+            from qar_qiskit.backends.twirl import PauliTable
+
+            self.pauli_table = PauliTable.from_target(self.sub.target)
+            method = "density_matrix" if len(active) <= DENSITY_MATRIX_MAX_QUBITS else "matrix_product_state"
         opts = dict(aer_options)
         if method == "matrix_product_state":
             opts.setdefault("mps_sample_measure_algorithm", "mps_probabilities")
@@ -100,8 +107,8 @@ class ActiveSet:
         # branching, 486/40000 without, 477/40000 on density_matrix; tests/backends/test_executors.py).
         full_opts = {**opts, "shot_branching_enable": False, "shot_branching_sampling_enable": False}
         self.full_simulator = AerSimulator.from_backend(self.sub, method=method, **full_opts)
-        self.classical_readout = method == "statevector"
-        if self.classical_readout:
+        self.classical_readout = method == "statevector" or self.pauli_table is not None
+        if method == "statevector":
             quantum_noise = NoiseModel.from_backend(self.sub, readout_error=False)
             branching = {"shot_branching_enable": True, "shot_branching_sampling_enable": True, **opts}
             self.simulator = AerSimulator.from_backend(self.sub, method=method, noise_model=quantum_noise,
@@ -144,10 +151,11 @@ class ActiveSet:
 
     def readout_for(self, circuit: QuantumCircuit) -> ClassicalReadout | None:
         """The classical readout of ``circuit`` on :attr:`simulator`, or ``None`` when the circuit
-        must run on :attr:`full_simulator` (not statevector, or a non-terminal measurement)."""
+        must run on :attr:`full_simulator` (not statevector, or a clbit that control flow reads or
+        that is written twice: :func:`~qar_qiskit.backends.readout.post_readout_map`)."""
         if not self.classical_readout or circuit.num_clbits > 63:
             return None
-        clbit_qubit = terminal_measurements(circuit)
+        clbit_qubit = post_readout_map(circuit)
         return None if clbit_qubit is None else ClassicalReadout.from_target(self.sub.target, clbit_qubit)
 
     def _measure_error(self, i: int) -> float:

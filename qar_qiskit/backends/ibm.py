@@ -43,7 +43,7 @@ from qar_qiskit.backends.circuit_info import is_dynamic
 from qar_qiskit.backends.counts import counts_from_job_result
 from qar_qiskit.backends.compile import (DEFAULT_LAYOUT_TRIALS, DEFAULT_OPTIMIZATION_LEVEL, check_hardware_options,
                                          device_pass_manager, estimate_quantum_seconds, isa_summary, register_esps)
-from qar_qiskit.backends.ibm_options import QAR_TAG, hardware_options, plan_tag
+from qar_qiskit.backends.ibm_options import QAR_TAG, default_twirling, hardware_options, plan_tag
 from qar_qiskit.backends.executor import CachingExecutor, RunRequest, Sampled
 from qar_qiskit.backends.ibm_service import (CHANNEL, SERVICE_FACTORY_ENV, TOKEN_ENV, get_service, has_ibm_credentials,
                                              redact, service_for_backend)
@@ -167,6 +167,7 @@ class IBMExecutor(CachingExecutor):
         self.backend_name = self.backend.name if backend_name == LEAST_BUSY else backend_name
         self.name = f"ibm:{self.backend_name}"
         self.fractional = "rzz" in getattr(self.backend.target, "operation_names", ())
+        self.twirling = default_twirling(self.hardware.twirling, self.fractional)
         self.local = _is_local_backend(self.backend)
         self._sampler_cls, self.sampler_kind = _sampler_class()
         self._mode_obj = None

@@ -15,11 +15,15 @@ Checked against qiskit-ibm-runtime 0.51's client-side ``SamplerOptions``
 * ``twirling`` (``enable_gates``, ``enable_measure``, ``group``, ``num_randomizations``,
   ``shots_per_randomization``, ``strategy``) -- both default to off for the Sampler.
 
-DD and twirling stay **off by default** and are passed through when asked for: neither can be
-measured here. The fake devices' noise models are Markovian (T1/T2 relaxation plus depolarizing
-gate errors, no ZZ crosstalk or coherent over-rotation), which is exactly the noise DD and Pauli
-twirling do not act on; a local run could only show their cost (extra X gates, randomized
-circuits), not their benefit. On hardware, enable them with ``--dd XY4`` / ``--twirl``.
+**Gate twirling is on by default** for hardware jobs that do not use fractional gates
+(:func:`default_twirling`; IBM refuses gate twirling with fractional gates, so a device loaded
+with them keeps it off): a gate-twirled device's averaged noise is the Pauli twirl of its gate
+errors, which is what the default noisy simulator ``aer-noisy`` models
+(:mod:`qar_qiskit.backends.twirl`), so simulation and hardware see the same kind of noise. An
+explicit ``twirling.enable_gates`` (``--twirl``, profile) always wins. Measurement twirling
+and DD stay **off by default** and are passed through when asked for (``--dd XY4``): the fake
+devices' noise models are Markovian (no ZZ crosstalk), the noise DD acts on, so their benefit
+cannot be measured here.
 """
 
 from __future__ import annotations
@@ -30,7 +34,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from qar_qiskit.errors import ConfigError, QARError
 
-__all__ = ["HardwareOptions", "plan_tag", "plan_from_tags", "QAR_TAG", "PLAN_TAG_PREFIX",
+__all__ = ["HardwareOptions", "default_twirling", "plan_tag", "plan_from_tags", "QAR_TAG", "PLAN_TAG_PREFIX",
            "MAX_EXECUTION_TIME_CAP", "DEFAULT_MAX_EXECUTION_TIME", "hardware_options"]
 
 QAR_TAG = "qar"
@@ -82,6 +86,15 @@ class HardwareOptions(BaseModel):
                                   "(IBM Runtime feature compatibility); drop one of them")
             return False
         return self.fractional_gates in (True, "auto")
+
+
+def default_twirling(twirling: dict[str, Any], fractional: bool) -> dict[str, Any]:
+    """The job's twirling options: ``twirling`` with ``enable_gates=True`` added when the device
+    runs without fractional gates and ``enable_gates`` was not set (module docstring)."""
+    out = dict(twirling)
+    if not fractional and "enable_gates" not in out:
+        out["enable_gates"] = True
+    return out
 
 
 def hardware_options(**fields: Any) -> HardwareOptions:

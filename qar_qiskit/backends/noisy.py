@@ -24,20 +24,31 @@ How it works (and why it is fast enough to use per tick):
    error for that qubit (the same number Aer's noise model uses), inverted and applied as a
    tensor product to the register's empirical distribution.
 
-Method (``method="auto"``): ``density_matrix`` (exact, one pass, then sampling) up to
-:data:`DENSITY_MATRIX_MAX_QUBITS` active qubits; noisy ``statevector`` trajectories up to
-:data:`STATEVECTOR_MAX_ACTIVE`; MPS trajectories above.
+Methods. ``aer-noisy:<FakeName>`` (default) runs the **twirled-noise estimator** of
+:mod:`qar_qiskit.backends.twirl` per simulation group: the device's gate errors Pauli-twirled,
+importance-sampled around the error-free term, ``samples`` (``M``, default 32) statevector passes
+per group and tick, readout errors applied to the distribution, shots drawn with a seeded
+generator. It is exact for a gate-twirled device up to its stated sampling error and differs
+from the untwirled model by the twirl's bias (both documented there; hardware jobs twirl gates by
+default, :mod:`qar_qiskit.backends.ibm_options`). Cones wider than
+:data:`STATEVECTOR_MAX_ACTIVE` fall back to the exact MPS trajectories.
+``aer-noisy-exact:<FakeName>`` keeps the exact simulation (``method="auto"``):
+``density_matrix`` (exact, one pass, then sampling) up to :data:`DENSITY_MATRIX_MAX_QUBITS`
+active qubits; noisy ``statevector`` trajectories up to :data:`STATEVECTOR_MAX_ACTIVE`; MPS
+trajectories above. :mod:`qar_qiskit.backends.dm_reference` is the exact reference both are
+tested against.
 
 Statevector trajectories use Aer's shot branching (shots share one state until their noise
 differs). In qiskit-aer 0.18.2 shot branching loses readout errors on |1> (found by this
 project's tests), so on that path the simulator carries every error of the device except the
 readout errors, and those are applied to the sampled outcomes afterwards with the same per-qubit
-assignment matrices (:mod:`qar_qiskit.backends.readout`). For terminal measurements this is the
-same distribution, not an approximation: a readout error changes the recorded bit and nothing
-else. Circuits with a mid-circuit measurement run without branching and with Aer's own readout
-errors (``metadata["readout"]`` says which). Tested against density-matrix simulation.
+assignment matrices (:mod:`qar_qiskit.backends.readout`). This is the same distribution, not an
+approximation, whenever no control flow reads a measured bit and each clbit is written once --
+mid-circuit measurements included (a readout error changes the recorded bit, not the collapsed
+qubit). Only circuits that break that rule run without branching and with Aer's own readout
+errors (``metadata["readout"]`` says which). Tested against the split density matrix.
 
-Measured on the composer's 16-qubit tick circuit, FakeTorino, optimization level 3 (167
+Exact trajectories (now ``aer-noisy-exact``), measured on the composer's 16-qubit tick circuit, FakeTorino, level 3 (167
 two-qubit gates on 16 active qubits; 265 on 17 at level 1), 2 cores, 2026-12-01
 (``benchmarks/bench_execution.py``, warm, mthree on, :data:`NOISY_AER_OPTIONS`): 50 / 200 /
 1000 shots took 0.97 / 2.1 / 8.0 s with shot branching and 1.5 / 5.1 / 25.0 s without it;
@@ -66,6 +77,7 @@ from qar_qiskit.backends.executor import CachingExecutor, RunRequest, Sampled
 from qar_qiskit.backends.device_sim import DENSITY_MATRIX_MAX_QUBITS, ActiveSet, SubDevice, sub_target
 from qar_qiskit.backends.lightcone import active_qubits, compact_circuit, cone_groups, register_cone, register_qubits
 from qar_qiskit.backends.readout import ClassicalReadout, tensored_readout_inversion
+from qar_qiskit.backends.twirl import DEFAULT_SAMPLES, ESTIMATOR_AER_OPTIONS, TwirledSampler
 from qar_qiskit.errors import BackendError, ConfigError
 
 __all__ = [
@@ -98,6 +110,16 @@ log = logging.getLogger(__name__)
 
 STATEVECTOR_MAX_ACTIVE = 24
 
+#: The estimator's group holding the tick's decision register runs ``DECISION_SAMPLE_FACTOR *
+#: samples`` configurations: at M = 32 its decision TVD to the exact full-noise distribution was
+#: 1.36x the shot noise of 1024 shots (4 ticks, ``benchmarks/bench_noisy_estimator.py``,
+#: 2026-12-07 00:38, load 2.3), estimator error ~0.05 TVD; 4x the configurations halve it, for
+#: ~1.2 s more CPU on the 14-qubit (12 + 2 deferred) decision pass (0.39 s at M = 32). With it
+#: (2026-12-07 00:45, load 0.4-2.5, 3 ticks): warm tick 4.2-4.7 s vs 40-48 s exact trajectories
+#: in the same run, decision TVD 1.09x the shot noise (exact trajectories 1.00x).
+DECISION_REGISTER = "decision"
+DECISION_SAMPLE_FACTOR = 4
+
 
 def fake_device(name: str):
     """Instantiate a fake device by class name (``FakeTorino``); BackendError if unknown."""
@@ -126,10 +148,14 @@ class _Group:
     readout: ClassicalReadout | None
     entry: "ActiveSet"
     cone: bool  # True: a light cone; False: the whole circuit
+    sampler: TwirledSampler | None = None  # the estimator's (method "twirled")
 
     def describe(self) -> dict[str, Any]:
-        return {"registers": list(self.registers), "qubits": len(self.physical), "method": self.entry.method,
-                "physical_qubits": list(self.physical)}
+        out = {"registers": list(self.registers), "qubits": len(self.physical), "method": self.entry.method,
+               "physical_qubits": list(self.physical)}
+        if self.sampler is not None:
+            out["error_free_probability"] = self.sampler.p0
+        return out
 
 
 @dataclass(eq=False)
@@ -159,7 +185,14 @@ def group_seed(seed: int | None, k: int) -> int | None:
 
 
 class NoisyAerExecutor(CachingExecutor):
-    """``aer-noisy:<FakeName>``: a fake IBM device's noise model on Aer, with readout mitigation.
+    """``aer-noisy:<FakeName>`` (twirled-noise estimator) and ``aer-noisy-exact:<FakeName>``
+    (exact: density matrix or noisy trajectories): a fake IBM device's noise on Aer, with readout
+    mitigation.
+
+    ``aer-noisy`` (``exact=False``) simulates each group with the importance-sampled Pauli-twirled
+    device noise of :mod:`qar_qiskit.backends.twirl` (``samples`` error configurations per group
+    and tick; exact for a gate-twirled device, bias and error stated there).
+    ``aer-noisy-exact`` runs the untwirled noise model (``method``: ``auto`` or an Aer method).
 
     With ``light_cone=True`` (default), each group of registers from
     :func:`~qar_qiskit.backends.lightcone.cone_groups` is simulated on its own causal light cone
@@ -172,8 +205,10 @@ class NoisyAerExecutor(CachingExecutor):
     Args:
         device: fake device class name (``FakeTorino``) or an instance.
         mitigation: ``"m3"`` (default), ``"tensored"`` or ``"none"``.
-        method: ``"auto"`` (per simulation: density_matrix ≤ 10 qubits, statevector trajectories
-            ≤ 24, else MPS) or an Aer method.
+        exact: ``False`` (``aer-noisy``: the twirled estimator) or ``True`` (``aer-noisy-exact``).
+        method: ``"auto"`` (the estimator; with ``exact``, per simulation: density_matrix ≤ 10
+            qubits, statevector trajectories ≤ 24, else MPS) or, with ``exact``, an Aer method.
+        samples: the estimator's error configurations per group and tick (``M``).
         cal_shots: shots per mthree calibration circuit.
         transpile_seed: ``seed_transpiler`` so layouts (and so results) are reproducible.
         layout_trials: seeded transpilations kept by the decision cone's ESP
@@ -197,6 +232,8 @@ class NoisyAerExecutor(CachingExecutor):
         transpile_seed: int = 11,
         layout_trials: int = DEFAULT_LAYOUT_TRIALS,
         light_cone: bool = True,
+        exact: bool = False,
+        samples: int = DEFAULT_SAMPLES,
         cache=None,
     ):
         super().__init__(cache=cache, optimization_level=optimization_level, default_shots=shots, seed=seed)
@@ -204,8 +241,15 @@ class NoisyAerExecutor(CachingExecutor):
             raise ConfigError(f"mitigation: must be 'm3', 'tensored' or 'none', got {mitigation!r}")
         self.device = fake_device(device) if isinstance(device, str) else device
         self.device_class = type(self.device).__name__
-        self.name = f"aer-noisy:{self.device_class}"
+        self.exact = bool(exact)
+        self.name = f"aer-noisy{'-exact' if self.exact else ''}:{self.device_class}"
         self.mitigation = mitigation
+        if not self.exact and method != "auto":
+            raise ConfigError(f"method: {method!r} selects an exact simulation; use the backend "
+                              f"aer-noisy-exact:{self.device_class} (aer-noisy is the twirled estimator)")
+        if not 1 <= int(samples) <= 100_000:
+            raise ConfigError(f"samples: need 1..100000 error configurations, got {samples!r}")
+        self.samples = int(samples)
         self.method = method
         self.cal_shots = int(cal_shots)
         self.transpile_seed = transpile_seed
@@ -240,6 +284,8 @@ class NoisyAerExecutor(CachingExecutor):
                                    seed_transpiler=self.transpile_seed, layout_trials=self.layout_trials)
 
     def method_for(self, n: int) -> str:
+        if not self.exact and n <= STATEVECTOR_MAX_ACTIVE:
+            return "twirled"  # wider cones: a statevector pass per configuration is out of reach
         if self.method != "auto":
             return self.method
         if n <= DENSITY_MATRIX_MAX_QUBITS:
@@ -281,9 +327,16 @@ class NoisyAerExecutor(CachingExecutor):
             owned = tuple(r for r in cone.registers if r not in seen)
             seen.update(owned)
             columns = np.array([index[p.name] for p in cone.circuit.parameters], dtype=int)
+            readout = entry.readout_for(cone.circuit)
+            sampler = None
+            if entry.pauli_table is not None:
+                if readout is None:
+                    raise BackendError(f"{self.name}: control flow reads a measured bit in registers "
+                                       f"{', '.join(cone.registers)}; use aer-noisy-exact:{self.device_class}")
+                sampler = TwirledSampler(cone.circuit, entry.pauli_table, readout, ESTIMATOR_AER_OPTIONS)
             out.append(_Group(cone.registers, owned, cone.qubits, cone.circuit, columns,
-                              register_qubits(cone.circuit), entry.readout_for(cone.circuit), entry,
-                              not isinstance(cone, _WholeCircuit)))
+                              register_qubits(cone.circuit), readout, entry,
+                              not isinstance(cone, _WholeCircuit), sampler))
         wide = [g for g in out if g.entry.method == "matrix_product_state"]
         if wide and self.method == "auto":
             log.warning(
@@ -308,6 +361,17 @@ class NoisyAerExecutor(CachingExecutor):
 
     def _run_group(self, group: _Group, bound: np.ndarray, shots: int, seed: int | None,
                    postselect) -> tuple[list[dict], float]:
+        if group.sampler is not None:  # the twirled estimator: its own seeded stream
+            rng = np.random.default_rng(None if seed is None else [int(seed) % 2**63, 0x7717])
+            t0 = time.perf_counter()
+            m = self.samples * (DECISION_SAMPLE_FACTOR if DECISION_REGISTER in group.registers else 1)
+            draws = group.sampler.sample(bound[:, group.columns], shots, m, rng)
+            run_s = time.perf_counter() - t0
+            rows = []
+            for values, weights in draws:
+                counts = outcome_counts(values, weights, group.circuit, postselect)
+                rows.append({r: counts[r] for r in group.owned})
+            return rows, run_s
         simulator = group.entry.simulator if group.readout is not None else group.entry.full_simulator
         kwargs: dict[str, Any] = {"shots": shots}
         if seed is not None:
@@ -375,6 +439,8 @@ class NoisyAerExecutor(CachingExecutor):
             "readout": "classical" if all(g.readout is not None for g in groups) else "aer",
             "shot_branching": all(g.readout is not None and g.entry.method == "statevector" for g in groups),
         }
+        if not self.exact:
+            meta["samples"] = self.samples
         notes = sorted({g.entry.mitigation_note for g in groups if g.entry.mitigation_note})
         if notes:
             meta["mitigation_note"] = "; ".join(notes)

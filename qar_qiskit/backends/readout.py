@@ -3,13 +3,16 @@
 A device's readout error is classical: the measurement finds the qubit in ``i`` and records
 ``j`` with probability ``A[i, j]`` (Aer's :class:`~qiskit_aer.noise.ReadoutError`, one 2x2
 assignment matrix per qubit, built from the target's ``measure`` properties by
-:func:`qiskit_aer.noise.device.basic_device_readout_errors`). When every measurement of a
-circuit is terminal (nothing but barriers acts on a measured qubit afterwards, every clbit is
-written once, no control flow), recording ``j`` instead of ``i`` feeds nothing back into the
-circuit, so flipping each recorded bit afterwards with ``A[i, j]`` samples exactly the
-distribution Aer's in-simulator readout error gives. :class:`ClassicalReadout` does that, which
-lets the noisy executor run the quantum part with Aer's shot branching (its readout errors are
-wrong there: see :mod:`qar_qiskit.backends.noisy`).
+:func:`qiskit_aer.noise.device.basic_device_readout_errors`). The error changes the *recorded*
+bit only: the qubit collapses to the outcome ``i`` it was found in, whatever is recorded. So when
+no control flow reads a classical bit and every clbit is written once (by one ``measure``),
+recording ``j`` instead of ``i`` feeds nothing back into the circuit, and flipping each recorded
+bit afterwards with ``A[i, j]`` samples exactly the distribution Aer's in-simulator readout error
+gives -- whether or not the measurement is terminal (a qubit measured mid-circuit and used again
+is fine: its collapse is the same). :func:`post_readout_map` checks that rule;
+:class:`ClassicalReadout` applies the flips, which lets the noisy executor run the quantum part
+with Aer's shot branching (its readout errors are wrong there: see
+:mod:`qar_qiskit.backends.noisy`).
 
 :func:`tensored_readout_inversion` is the documented fallback of readout *mitigation*.
 """
@@ -25,7 +28,7 @@ from qar_qiskit.backends.circuit_info import CONTROL_FLOW_OPS
 from qar_qiskit.backends.counts import counts_vector
 from qar_qiskit.errors import BackendError
 
-__all__ = ["terminal_measurements", "ClassicalReadout", "tensored_readout_inversion"]
+__all__ = ["terminal_measurements", "post_readout_map", "ClassicalReadout", "tensored_readout_inversion"]
 
 
 def terminal_measurements(circuit: QuantumCircuit) -> dict[int, int] | None:
@@ -54,13 +57,35 @@ def terminal_measurements(circuit: QuantumCircuit) -> dict[int, int] | None:
     return clbit_qubit
 
 
+def post_readout_map(circuit: QuantumCircuit) -> dict[int, int] | None:
+    """``{clbit index: qubit index}`` if readout errors may be applied after sampling, else ``None``.
+
+    The rule (module docstring): no control flow or condition reads a classical bit, and each
+    clbit is written once, by a ``measure`` (nothing else writes clbits). Measured qubits may be
+    used again afterwards.
+    """
+    clbit_qubit: dict[int, int] = {}
+    for ins in circuit.data:
+        name = ins.operation.name
+        if name in CONTROL_FLOW_OPS or getattr(ins.operation, "condition", None) is not None:
+            return None
+        if name == "measure":
+            (q,), (c,) = [circuit.find_bit(x).index for x in ins.qubits], [circuit.find_bit(b).index for b in ins.clbits]
+            if c in clbit_qubit:
+                return None
+            clbit_qubit[c] = q
+        elif ins.clbits:
+            return None
+    return clbit_qubit
+
+
 class ClassicalReadout:
     """Per-qubit readout errors applied to sampled joint outcomes.
 
     Args:
         assignment: ``(num_qubits, 2, 2)`` array, ``assignment[q, i, j]`` = P(record j | qubit q
             found in i); rows sum to 1.
-        clbit_qubit: ``{clbit: qubit}`` of the circuit's (terminal) measurements.
+        clbit_qubit: ``{clbit: qubit}`` of the circuit's measurements (:func:`post_readout_map`).
     """
 
     def __init__(self, assignment: np.ndarray, clbit_qubit: Mapping[int, int]):

@@ -1,6 +1,7 @@
 """Backend specs, profiles and the executor factory.
 
-Specs: ``exact``, ``aer``, ``aer-noisy:<FakeName>`` (e.g. ``aer-noisy:FakeTorino``),
+Specs: ``exact``, ``aer``, ``aer-noisy:<FakeName>`` (e.g. ``aer-noisy:FakeTorino``: the
+twirled-noise estimator), ``aer-noisy-exact:<FakeName>`` (the exact noisy simulation),
 ``ibm:<backend name>``. Profiles are YAML files (packaged in ``qar_qiskit/profiles/*.yaml``) with ``name``
 (the spec), ``shots``, ``seed``, ``optimization_level``, ``aer`` (Aer backend options) and
 backend-specific keys (``mitigation``, ``mode``, ``twirling``, ``dynamical_decoupling``,
@@ -27,7 +28,9 @@ from qar_qiskit.settings import RunSettings
 __all__ = ["make_executor", "make_executor_from_profile", "build_executor", "load_profile", "BackendProfile",
            "list_backends", "VALID_SPECS", "profile_dirs"]
 
-VALID_SPECS = ("exact", "aer", "aer-noisy:<FakeName>", "ibm:<backend name>", "ibm:least-busy")
+VALID_SPECS = ("exact", "aer", "aer-noisy:<FakeName>", "aer-noisy-exact:<FakeName>", "ibm:<backend name>",
+               "ibm:least-busy")
+NOISY_KINDS = ("aer-noisy", "aer-noisy-exact")
 
 
 class BackendProfile(BaseModel):
@@ -46,6 +49,7 @@ class BackendProfile(BaseModel):
     engine: str = "direct"
     mitigation: str = "m3"
     cal_shots: int = Field(4000, ge=100, le=MAX_SHOTS)
+    samples: int | None = Field(None, ge=1, le=100_000)  # aer-noisy: error configurations per group and tick
     mode: str = "job"
     instance: str | None = None
     twirling: dict[str, Any] = Field(default_factory=dict)
@@ -67,8 +71,9 @@ class BackendProfile(BaseModel):
         kind = self.name.split(":", 1)[0]
         if kind == "aer":
             return {"aer_options": self.aer, "method": self.method, "engine": self.engine}
-        if kind == "aer-noisy":
-            return {"aer_options": self.aer, "method": self.method, "cal_shots": self.cal_shots}
+        if kind in NOISY_KINDS:
+            return {"aer_options": self.aer, "method": self.method, "cal_shots": self.cal_shots,
+                    "samples": self.samples}
         if kind == "ibm":
             return {"mode": self.mode, "instance": self.instance, "twirling": self.twirling,
                     "dynamical_decoupling": self.dynamical_decoupling, "timeout_s": self.timeout_s,
@@ -85,8 +90,8 @@ def _for_kind(spec: str, values: dict[str, Any]) -> dict[str, Any]:
     if kind == "exact":
         return {}
     keep = {"shots", "seed", "optimization_level"}
-    keep |= {"transpile_seed"} if kind in ("aer-noisy", "ibm") else set()
-    keep |= {"mitigation"} if kind == "aer-noisy" else set()
+    keep |= {"transpile_seed"} if kind in (*NOISY_KINDS, "ibm") else set()
+    keep |= {"mitigation"} if kind in NOISY_KINDS else set()
     return {k: v for k, v in values.items() if k in keep}
 
 
@@ -132,7 +137,7 @@ def validate_spec(spec: str) -> str:
     """``spec`` stripped if it has a valid form, else :class:`BackendError` listing the choices."""
     spec = (spec or "").strip()
     kind, _, arg = spec.partition(":")
-    if spec in ("exact", "aer") or (kind in ("aer-noisy", "ibm") and arg):
+    if spec in ("exact", "aer") or (kind in (*NOISY_KINDS, "ibm") and arg):
         return spec
     raise BackendError(f"unknown backend {spec!r}; valid choices: {', '.join(VALID_SPECS)}")
 
@@ -159,10 +164,11 @@ def make_executor(spec: str, **settings: Any) -> Executor:
         from qar_qiskit.backends.aer import AerExecutor
 
         return AerExecutor(**_only(settings, AerExecutor))
-    if kind == "aer-noisy" and arg:
+    if kind in NOISY_KINDS and arg:
         from qar_qiskit.backends.noisy import NoisyAerExecutor
 
-        return NoisyAerExecutor(arg, **_only(settings, NoisyAerExecutor))
+        return NoisyAerExecutor(arg, exact=kind == "aer-noisy-exact",
+                                **_only({k: v for k, v in settings.items() if k != "exact"}, NoisyAerExecutor))
     if kind == "ibm" and arg:
         from qar_qiskit.backends.ibm import IBMExecutor
 
@@ -206,8 +212,9 @@ def list_backends(*, include_ibm: bool | None = None, service=None) -> list[dict
             dev = fake_device(fake)
         except BackendError:
             continue
-        rows.append({"name": f"aer-noisy:{fake}", "qubits": dev.num_qubits,
-                     "dynamic": "if_else" in dev.target.operation_names, "noisy": True})
+        for kind in NOISY_KINDS:
+            rows.append({"name": f"{kind}:{fake}", "qubits": dev.num_qubits,
+                         "dynamic": "if_else" in dev.target.operation_names, "noisy": True})
     from qar_qiskit.backends.ibm import get_service, has_ibm_credentials, redact
 
     if include_ibm is None:

@@ -125,7 +125,8 @@ def _decide_epilog() -> str:
 def decide(
     ctx: typer.Context,
     tick: Path = typer.Option(..., "--tick", help="JSON/YAML file with one market tick (fields below)."),
-    backend: Optional[str] = typer.Option(None, "--backend", "-b", help="exact | aer | aer-noisy:<FakeDevice> | ibm:<name>"),
+    backend: Optional[str] = typer.Option(None, "--backend", "-b", help="exact | aer | aer-noisy:<FakeDevice> | "
+                                          "aer-noisy-exact:<FakeDevice> | ibm:<name>"),
     shots: Optional[int] = typer.Option(None, "--shots", min=1, max=MAX_SHOTS, help="Shots (default from config)."),
     seed: Optional[int] = typer.Option(None, "--seed", min=0, max=MAX_SEED, help="Base seed (default from config)."),
     state: Optional[Path] = typer.Option(None, "--state", help="Load learning state from this file if it exists, and "

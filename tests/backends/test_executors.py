@@ -225,7 +225,7 @@ def test_noisy_readout_errors_apply_to_ones():
     qc.measure(q, reg)
     tick = SmallTick(qc, tuple(theta), AllocationPlan(regime="stable"))
     # statevector trajectories (auto would pick density_matrix for 4 active qubits)
-    ex = make_executor("aer-noisy:FakeTorino", seed=8, mitigation="none", method="statevector")
+    ex = make_executor("aer-noisy-exact:FakeTorino", seed=8, mitigation="none", method="statevector")
     shots = 20000
     res = ex.run(tick, np.full((1, 4), np.pi), shots=shots)[0]
     prepared = ex.prepared(tick)[0]

@@ -219,7 +219,7 @@ SHOTS = 6000
 @pytest.fixture(scope="module")
 def full_counts(fez):
     """Whole-circuit noisy simulation, statevector trajectories (Aer shot branching)."""
-    ex = NoisyAerExecutor(fez, layout_trials=1, seed=21, mitigation="none", method="statevector", light_cone=False)
+    ex = NoisyAerExecutor(fez, layout_trials=1, seed=21, mitigation="none", exact=True, method="statevector", light_cone=False)
     res = ex.run(_three_blocks(), VALUES, shots=SHOTS)[0]
     assert res.metadata["light_cone"] is False and len(res.metadata["groups"]) == 1
     return res.counts
@@ -227,7 +227,7 @@ def full_counts(fez):
 
 def test_light_cone_simulation_equals_full_noisy_simulation(fez, full_counts):
     tick = _three_blocks()
-    ex = NoisyAerExecutor(fez, layout_trials=1, seed=22, mitigation="none", method="statevector")
+    ex = NoisyAerExecutor(fez, layout_trials=1, seed=22, mitigation="none", exact=True, method="statevector")
     res = ex.run(tick, VALUES, shots=SHOTS)[0]
     groups = res.metadata["groups"]
     assert res.metadata["light_cone"] and len(groups) == 2
@@ -249,7 +249,7 @@ def test_a_wrong_reduction_fails_the_same_check(fez, full_counts, monkeypatch):
         return cone
 
     monkeypatch.setattr(noisy, "register_cone", drop_one_cz)
-    ex = NoisyAerExecutor(fez, layout_trials=1, seed=22, mitigation="none", method="statevector")
+    ex = NoisyAerExecutor(fez, layout_trials=1, seed=22, mitigation="none", exact=True, method="statevector")
     res = ex.run(_three_blocks(), VALUES, shots=SHOTS)[0]
     p = _p_values(res.counts, full_counts)
     assert min(p.values()) < 1e-6, p
@@ -276,11 +276,32 @@ def test_group_seeds_are_reproducible(fez):
     assert runs[0] == runs[1]
 
 
+def _nested(extra_on_small: int) -> QuantumCircuit:
+    """``w`` reads q1..q3, ``s`` reads q0; s's cone (q0..q2) holds the gates of w's cone that reach
+    q0, plus ``extra_on_small`` rz gates on q0 that w's cone lacks."""
+    qc = QuantumCircuit(QuantumRegister(4, "q"), ClassicalRegister(1, "s"), ClassicalRegister(3, "w"))
+    for i in range(4):
+        qc.ry(0.3 + i, i)
+    qc.cx(0, 1)
+    qc.cx(1, 2)
+    qc.cx(2, 3)
+    qc.cx(0, 1)
+    for _ in range(extra_on_small):
+        qc.rz(0.1, 0)
+    qc.measure(0, 0)
+    qc.measure([1, 2, 3], [1, 2, 3])
+    return qc
+
+
 def test_groups_merge_only_when_cheaper():
+    """Cost 2**qubits * gates. A cone whose gates lie in the wider one merges for free; a cone
+    with gates of its own is not merged into a wider group (that would multiply its gates by the
+    wider width): s 3 qubits x 16 gates = 128, w 4 x 8 = 128, merged 4 x 18 = 288 > 256."""
+    assert cone_groups(_nested(0)) == [("s", "w")]
+    assert cone_groups(_nested(10)) == [("s",), ("w",)]
     tick = _three_blocks()
-    groups = cone_groups(tick.circuit)
-    assert groups == [("a", "c"), ("b",)]  # a's cone (3 qubits) lies inside c's (6): free to merge
-    assert cone_groups(tick.circuit, joint=("b",)) == [("a", "b", "c")]
+    # a: 5 qubits x 11 gates = 352, c: 6 x 13 = 832, merged 6 x 15 = 960 <= 1184: merged
+    assert cone_groups(tick.circuit) == [("a", "c"), ("b",)]
     with pytest.raises(BackendError, match="'x'"):
         cone_groups(tick.circuit, joint=("x",))
 
