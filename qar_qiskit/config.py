@@ -36,19 +36,39 @@ import yaml
 from pydantic import BaseModel, Field, StringConstraints, ValidationError, field_validator, model_validator
 
 from qar_qiskit.config_removed import REMOVED_KEYS, refuse_removed_keys, without_removed_keys  # noqa: F401
+from qar_qiskit.config_resources import (  # noqa: F401 - re-exported: the sections and building blocks
+    FIXED_REGISTER_QUBITS,
+    MIN_BUFFER_QUBITS,
+    Algorithms,
+    Count,
+    DynamicRanges,
+    HedgeConfig,
+    Interval,
+    LMSRConfig,
+    Prob,
+    ProspectConfig,
+    QuantumResources,
+    QubitRange,
+    ResourceAllocation,
+    SparePriority,
+    _Model,
+)
 from qar_qiskit.errors import ConfigError, QARError
 from qar_qiskit.labels import REGIMES
 from qar_qiskit.limits import (  # re-exported: other modules import the bounds from here
-    MAX_TOTAL_QUBITS, MAX_LMSR_QUBITS, MAX_PROSPECT_QUBITS, MAX_HEDGE_QUBITS, MAX_REGISTER_QUBITS, MAX_LOOKBACK,
-    MAX_HISTORY, MAX_CACHE_SIZE, MAX_SHOTS, MAX_SEED, MAX_TIMEOUT_S,
+    MAX_CACHE_SIZE,
+    MAX_REGISTER_QUBITS,
+    MAX_SEED,
+    MAX_SHOTS,
+    MAX_TIMEOUT_S,
 )
+from qar_qiskit.limits import MAX_HEDGE_QUBITS as MAX_HEDGE_QUBITS  # these six: re-exported only (X as X)
+from qar_qiskit.limits import MAX_HISTORY as MAX_HISTORY
+from qar_qiskit.limits import MAX_LMSR_QUBITS as MAX_LMSR_QUBITS
+from qar_qiskit.limits import MAX_LOOKBACK as MAX_LOOKBACK
+from qar_qiskit.limits import MAX_PROSPECT_QUBITS as MAX_PROSPECT_QUBITS
+from qar_qiskit.limits import MAX_TOTAL_QUBITS as MAX_TOTAL_QUBITS
 from qar_qiskit.resources import CONFIG_DIR, resolve
-from qar_qiskit.config_resources import (  # noqa: F401 - re-exported: the sections and building blocks
-    FIXED_REGISTER_QUBITS, MIN_BUFFER_QUBITS, Algorithms, Count, DynamicRanges, HedgeConfig, Interval, LMSRConfig,
-    Prob, ProspectConfig, QuantumResources, QubitRange, ResourceAllocation, SparePriority, _Model,
-)
-
-
 
 
 class LearningConfig(_Model):
@@ -63,7 +83,7 @@ class LearningConfig(_Model):
     tracker_history: Count = 200
 
     @model_validator(mode="after")
-    def _depths(self) -> "LearningConfig":
+    def _depths(self) -> LearningConfig:
         if self.memory_depth > self.history_size:
             raise ValueError(f"memory_depth {self.memory_depth} is above history_size {self.history_size}")
         return self
@@ -173,7 +193,7 @@ class QARConfig(_Model):
         return value
 
     @model_validator(mode="after")
-    def _plan_fits_budget(self) -> "QARConfig":
+    def _plan_fits_budget(self) -> QARConfig:
         total = self.quantum_resources.total_qubits
         r = self.resource_allocation.dynamic_ranges
         a = self.algorithms

@@ -85,7 +85,8 @@ class QuantumResources(_Model):
 #: experts, the decision register is [action(2) size(2) risk(1)]. The planner lays them out as they
 #: are; no config key sizes them (the seeds' ``qar_core``, ``working_memory`` and ``learning_state``
 #: ranges were removed, see :data:`REMOVED_KEYS`).
-FIXED_REGISTER_QUBITS: dict[str, int] = {"market": 4, "memory": 2, "decision": 5}  # memory: the four built-in experts (ceil(log2 n) for n experts)
+# memory: the four built-in experts (ceil(log2 n) for n experts)
+FIXED_REGISTER_QUBITS: dict[str, int] = {"market": 4, "memory": 2, "decision": 5}
 #: Buffer qubits the widest entanglement pattern needs (volatile: two parity witnesses).
 MIN_BUFFER_QUBITS = 2
 

@@ -2,8 +2,8 @@
 
 ``qar --config noisy-small`` and ``--profile aer-noisy-torino`` name files in
 ``qar_qiskit/configs/`` and ``qar_qiskit/profiles/`` (the checkout's ``backends/``), so they
-work from a wheel install as from a checkout. A path to an existing file always wins over a packaged name; when neither matches,
-the error lists the packaged names.
+work from a wheel install as from a checkout. A path to an existing file always wins over a packaged name; when
+neither matches, the error lists the packaged names.
 """
 
 from __future__ import annotations

@@ -187,7 +187,8 @@ def bad_leaf(draw):
     elif kind == "bool":
         path = draw(st.sampled_from(BOOL_LEAVES))
         value = draw(st.one_of(st.text(max_size=8).filter(
-            lambda t: t.strip().lower() not in {"0", "1", "true", "false", "yes", "no", "on", "off", "t", "f", "y", "n"}),
+            lambda t: t.strip().lower() not in {"0", "1", "true", "false", "yes", "no", "on", "off",
+                                                "t", "f", "y", "n"}),
             st.integers().filter(lambda i: i not in (0, 1)), containers, st.none()))
     else:
         path = draw(st.sampled_from(PAIR_LEAVES))

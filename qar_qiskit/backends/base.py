@@ -179,8 +179,8 @@ class Executor(ABC):
         """Sample every row of ``parameter_values`` (B×P, in ``circuit.parameters`` order).
 
         ``postselect`` keeps only the shots whose registers hold the listed codes (see
-        :func:`~qar_qiskit.backends.counts.counts_from_codes`); the counts then sum to the kept shots, ``shots`` stays the
-        number taken and ``metadata["kept_shots"]`` says how many were kept.
+        :func:`~qar_qiskit.backends.counts.counts_from_codes`); the counts then sum to the kept shots, ``shots``
+        stays the number taken and ``metadata["kept_shots"]`` says how many were kept.
         """
 
     def describe(self) -> dict[str, Any]:

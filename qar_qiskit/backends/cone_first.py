@@ -62,7 +62,8 @@ from qiskit.transpiler import CouplingMap, Layout, Target, generate_preset_pass_
 
 from qar_qiskit.backends.lightcone import circuit_stats
 
-__all__ = ["ConeFirst", "Guarded", "use_mid_circuit_measure", "split_at_barrier", "routing_target", "DEFAULT_MAX_COUPLER_ERROR", "DEFAULT_SUFFIX_TRIALS"]
+__all__ = ["ConeFirst", "Guarded", "use_mid_circuit_measure", "split_at_barrier", "routing_target",
+           "DEFAULT_MAX_COUPLER_ERROR", "DEFAULT_SUFFIX_TRIALS"]
 
 #: Couplers with a two-qubit error at or above this are not used to route the suffix.
 DEFAULT_MAX_COUPLER_ERROR = 0.2
@@ -241,7 +242,8 @@ class ConeFirst:
                 continue
             key = (round(d, 12), round(stats["memory"].esp, 12) if "memory" in stats else 0.0,
                    -stats["*"].two_qubit_gates, -k)
-            sig = tuple(isa.layout.final_index_layout(filter_ancillas=True)) + (stats["*"].two_qubit_gates, round(d, 12))
+            sig = (tuple(isa.layout.final_index_layout(filter_ancillas=True))
+                   + (stats["*"].two_qubit_gates, round(d, 12)))
             if sig not in found or key > found[sig][0]:
                 found[sig] = (key, isa)
         return [(key[0], isa) for key, isa in sorted(found.values(), key=lambda kv: kv[0], reverse=True)]

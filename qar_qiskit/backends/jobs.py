@@ -131,7 +131,8 @@ def _ibm_executor(tick_circuit: Any, backend: str, executor, settings: dict[str,
 
 def dry_run_tick(tick_circuit: Any, parameter_values: Any, backend: str, *, shots: int | None = None,
                  executor=None, **settings: Any) -> dict[str, Any]:
-    """What :func:`submit_tick` would send, validated and reported (:meth:`IBMExecutor.dry_run`); nothing is sent or stored.
+    """What :func:`submit_tick` would send, validated and reported (:meth:`IBMExecutor.dry_run`); nothing is sent or
+    stored.
 
     ``backend`` is ``ibm:<name>``; a fake device (``ibm:fake_fez``, ``aer-noisy:FakeFez``) needs
     no IBM account (:func:`~qar_qiskit.backends.ibm_service.service_for_backend`).
@@ -155,7 +156,8 @@ def _remote_job(record: dict[str, Any], service=None, **settings):
     try:
         return svc.job(record["job_id"])
     except Exception as exc:
-        raise JobError(f"job {record['job_id']} cannot be fetched from IBM Quantum: {type(exc).__name__}: {redact(exc)}") from None
+        raise JobError(f"job {record['job_id']} cannot be fetched from IBM Quantum: "
+                       f"{type(exc).__name__}: {redact(exc)}") from None
 
 
 def _record(store: JobStore, job_id: str | None, tag: str | None, service=None, **settings) -> dict[str, Any]:

@@ -52,7 +52,10 @@ def _backtest(
 ) -> None:
     """Backtest QAR day by day on real daily data and write a report.
 
-    Features of each day use only prices up to that day; the position is held to the next close and every trade pays --cost-bps. The report (metrics.json, decisions.csv, equity.png, drawdown.png, decision_mix.png, report.md) compares the strategy, gross and net, with buy-and-hold, its exact twin and each expert alone (independent runs).
+    Features of each day use only prices up to that day; the position is held to the next close and every trade
+    pays --cost-bps. The report (metrics.json, decisions.csv, equity.png, drawdown.png, decision_mix.png,
+    report.md) compares the strategy, gross and net, with buy-and-hold, its exact twin and each expert alone
+    (independent runs).
     """
     from qar_qiskit.backtest.headline import load_spread, placement
     from qar_qiskit.backtest.report import write_report

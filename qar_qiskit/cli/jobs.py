@@ -175,7 +175,8 @@ def register(app: typer.Typer) -> None:
             return
         typer.echo(f"{'name':<28} {'qubits':>6}  {'dynamic':<7}  noisy")
         for r in rows:
-            line = f"{r['name']:<28} {r['qubits']:>6}  {'yes' if r['dynamic'] else 'no':<7}  {'yes' if r['noisy'] else 'no'}"
+            line = (f"{r['name']:<28} {r['qubits']:>6}  {'yes' if r['dynamic'] else 'no':<7}  "
+                    f"{'yes' if r['noisy'] else 'no'}")
             if r.get("error"):
                 line += f"  ({r['error']})"
             typer.echo(line)
@@ -188,7 +189,8 @@ def register(app: typer.Typer) -> None:
         backend: str = typer.Option(..., "--backend", help="ibm:<backend name> or ibm:least-busy"),
         shots: Optional[int] = typer.Option(None, "--shots", min=1, max=MAX_SHOTS,
                                             help="Shots (default: the config's backend.shots)."),
-        seed: Optional[int] = typer.Option(None, "--seed", min=0, max=MAX_SEED, help="Base seed (default from config)."),
+        seed: Optional[int] = typer.Option(None, "--seed", min=0, max=MAX_SEED,
+                                           help="Base seed (default from config)."),
         optimization_level: Optional[int] = typer.Option(None, "--optimization-level", min=0, max=3),
         layout_trials: Optional[int] = typer.Option(None, "--layout-trials", min=1, max=64,
                                                     help="Seeded transpilations, best ESP kept (default 8)."),
@@ -197,10 +199,12 @@ def register(app: typer.Typer) -> None:
         twirl: Optional[str] = typer.Option(None, "--twirl", help="Pauli twirling: gates | measure | all."),
         max_execution_time: Optional[int] = typer.Option(None, "--max-execution-time", min=1, max=10800,
                                                          help="QPU seconds before IBM cancels the job (default 300)."),
-        tags: list[str] = typer.Option([], "--tag", help="Extra job tag (repeatable); find the job with qar result --tag."),
+        tags: list[str] = typer.Option([], "--tag",
+                                       help="Extra job tag (repeatable); find the job with qar result --tag."),
         mode: str = typer.Option("job", "--mode", help="job | batch | session"),
         dry_run: bool = typer.Option(False, "--dry-run", help="Compile, validate and report; send nothing."),
-        store: Optional[Path] = typer.Option(None, "--store", help="Job store (default $QAR_JOB_STORE or ~/.qar/jobs.json)."),
+        store: Optional[Path] = typer.Option(None, "--store",
+                                             help="Job store (default $QAR_JOB_STORE or ~/.qar/jobs.json)."),
         isa_out: Optional[Path] = typer.Option(None, "--isa-out", file_okay=False,
                                                help="With --dry-run: write the ISA circuit (QPY) into this folder."),
         as_json: bool = typer.Option(False, "--json"),
@@ -266,7 +270,8 @@ def register(app: typer.Typer) -> None:
         job_id: Optional[str] = typer.Argument(None, help="Job id printed by qar submit."),
         tag: Optional[str] = typer.Option(None, "--tag", help="Use the newest IBM job carrying this tag."),
         store: Optional[Path] = typer.Option(None, "--store"),
-        wait: float = typer.Option(0, "--wait", min=0, max=MAX_TIMEOUT_S, help="Seconds to wait for an unfinished job (0: do not wait)."),
+        wait: float = typer.Option(0, "--wait", min=0, max=MAX_TIMEOUT_S,
+                                   help="Seconds to wait for an unfinished job (0: do not wait)."),
         as_json: bool = typer.Option(False, "--json"),
     ) -> None:
         """Print a finished job's per-register counts, decision and QPU usage.

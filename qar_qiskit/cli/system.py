@@ -134,7 +134,8 @@ def decide(
     history: Optional[Path] = typer.Option(None, "--history", help="CSV of the returns before the tick, oldest first: "
                                            "a 'return' column of daily log returns, or date and close columns "
                                            "(at least 30 rows). Replaces the state's returns for this decision."),
-    profile: Optional[str] = typer.Option(None, "--profile", help="Backend profile: a packaged name (aer, aer-noisy-torino, ibm) or a YAML path."),
+    profile: Optional[str] = typer.Option(None, "--profile", help="Backend profile: a packaged name "
+                                          "(aer, aer-noisy-torino, ibm) or a YAML path."),
     as_json: bool = typer.Option(False, "--json", help="Print the whole decision as JSON."),
 ) -> None:
     """Decide for one market tick and print the decision."""
@@ -154,16 +155,18 @@ def decide(
     typer.echo(f"regime     {decision.regime.dominant}  ({probs}; uncertainty {decision.regime.uncertainty:.2f})")
     typer.echo(f"exact twin {decision.exact_action} {decision.exact_size} {decision.exact_risk}")
     for order in decision.orders:
-        typer.echo(f"order      {order.side} {order.size:.4f} of portfolio {('(' + order.reason + ')') if order.reason else ''}")
+        typer.echo(f"order      {order.side} {order.size:.4f} of portfolio "
+                   f"{('(' + order.reason + ')') if order.reason else ''}")
     if decision.circuit:
         c = decision.circuit
         typer.echo(f"circuit    {c.num_qubits} qubits, depth {c.depth}, {c.two_qubit_gates} two-qubit gates"
                    + (f", ESP {c.esp:.3f} on {c.active_qubits} physical qubits" if c.esp is not None else ""))
         if c.decision_cone is not None:
             k = c.decision_cone
-            typer.echo(f"cone       decision register's light cone: {k.qubits} qubits, {k.two_qubit_gates} two-qubit gates, "
-                       f"depth {k.depth}, ESP {k.esp:.3f}")
-    typer.echo(f"backend    {decision.backend}{' (' + decision.fallback_reason + ')' if decision.fallback_reason else ''}")
+            typer.echo(f"cone       decision register's light cone: {k.qubits} qubits, "
+                       f"{k.two_qubit_gates} two-qubit gates, depth {k.depth}, ESP {k.esp:.3f}")
+    typer.echo(f"backend    {decision.backend}"
+               f"{' (' + decision.fallback_reason + ')' if decision.fallback_reason else ''}")
     typer.echo(f"time       {1000 * decision.timing.get('total_s', 0):.1f} ms")
     if decision.missing_context is not None:
         typer.echo(f"note:      {_note(decision.missing_context)}")

@@ -59,7 +59,8 @@ class RiskManager:
         if self.daily_pnl.get(day, 0.0) <= -c.max_daily_loss:
             scale = 0.0
             flags.append("daily_loss_limit")
-        elif self.daily_pnl and self._last_day not in (None, day) and self.daily_pnl.get(self._last_day, 0.0) <= -c.max_daily_loss:
+        elif (self.daily_pnl and self._last_day not in (None, day)
+              and self.daily_pnl.get(self._last_day, 0.0) <= -c.max_daily_loss):
             # With one decision per day (daily bars) the limit cools off the next day.
             scale = 0.0
             flags.append("daily_loss_cooloff")

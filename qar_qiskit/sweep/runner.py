@@ -2,8 +2,8 @@
 
 * Cluster: an embedded :class:`distributed.LocalCluster` (``workers`` processes, default one
   per core, one thread each, BLAS/OpenMP capped at one thread by
-  :data:`~qar_qiskit.sweep.cell.WORKER_ENV`, which also turns Dask's profiler off), or an existing scheduler (``scheduler=
-  "tcp://HOST:PORT"``: ``dask scheduler`` + ``dask worker``, dask-jobqueue, Kubernetes).
+  :data:`~qar_qiskit.sweep.cell.WORKER_ENV`, which also turns Dask's profiler off), or an existing scheduler
+  (``scheduler="tcp://HOST:PORT"``: ``dask scheduler`` + ``dask worker``, dask-jobqueue, Kubernetes).
 * Faults: a worker that dies mid-cell makes the scheduler run the cell again on another worker,
   up to ``distributed.scheduler.allowed-failures`` times (set to ``retries`` for the embedded
   cluster; an external scheduler uses its own setting, default 3); after that the cell is

@@ -41,7 +41,8 @@ def test_tick_drawing_boxes_every_fragment_and_opens_into_the_running_circuit(re
     boxes = [inst.operation for inst in drawn.data if inst.operation.name not in ("measure", "barrier")]
     assert {b.label for b in boxes} == LABELS and len(boxes) == len(LABELS)
     # the registers are named for the components, each as wide as the plan says
-    assert [(r.name, r.size) for r in drawn.qregs] == [(n, s) for n, s in AllocationPlan(regime=regime).sizes().items() if s]
+    assert [(r.name, r.size) for r in drawn.qregs] == [(n, s) for n, s in AllocationPlan(regime=regime).sizes().items()
+                                                       if s]
     assert drawn.count_ops()["measure"] == tick.circuit.count_ops()["measure"] == AllocationPlan(regime=regime).total
     # opening the boxes once gives back exactly the circuit that runs (same DAG), not a look-alike
     opened = _on_one_register(drawn.decompose(reps=1), tick)
@@ -59,7 +60,8 @@ def test_fragment_drawing_is_one_box_on_the_qubits_the_composer_wires_it_to():
     plan = AllocationPlan()
     drawn = drawing("decision")
     assert len(drawn.data) == 1 and drawn.data[0].operation.label == "decision"
-    names = [f"{drawn.find_bit(q).registers[0][0].name}_{drawn.find_bit(q).registers[0][1]}" for q in drawn.data[0].qubits]
+    names = [f"{drawn.find_bit(q).registers[0][0].name}_{drawn.find_bit(q).registers[0][1]}"
+             for q in drawn.data[0].qubits]
     # the decision fragment's qubits: [decision 0..4, memory 0..1, LMSR top, prospect ancilla, Hedge top]
     expected = [*(f"decision_{i}" for i in range(5)), "memory_0", "memory_1", f"lmsr_{plan.lmsr - 1}",
                 f"prospect_{plan.prospect - 1}", f"hedge_{plan.hedge - 1}"]
@@ -120,7 +122,8 @@ def test_cli_png_drawings_are_a_readable_size(tmp_path):
 
 
 def test_cli_text_drawing_regime_and_errors(tmp_path):
-    result = runner.invoke(app, ["circuits", "draw", "tick_default", "--regime", "crisis", "--out", str(tmp_path / "t.txt")])
+    result = runner.invoke(app, ["circuits", "draw", "tick_default", "--regime", "crisis",
+                                 "--out", str(tmp_path / "t.txt")])
     assert result.exit_code == 0, result.output
     text = (tmp_path / "t.txt").read_text()
     assert "buffer" in text and "decision_4:" in text and "qar_tick_crisis" not in text

@@ -41,7 +41,8 @@ def test_stats_json_matches_an_independent_transpilation():
                    math.prod(1 - (t[n][q].error or 0.0) for n, q in ops))
         candidates.append((figures, isa, ops))
     match = [(isa, ops) for (two, nq, esp), isa, ops in candidates
-             if two == whole["two_qubit_gates"] and nq == whole["qubits"] and math.isclose(esp, whole["esp"], rel_tol=1e-9)]
+             if two == whole["two_qubit_gates"] and nq == whole["qubits"]
+             and math.isclose(esp, whole["esp"], rel_tol=1e-9)]
     assert match, (whole, [c[0] for c in candidates])
     isa, ops = match[0]
     assert set(row["registers"]) == {r.name for r in isa.cregs}

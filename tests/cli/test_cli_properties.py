@@ -266,7 +266,8 @@ def test_unreadable_tick_file_is_one_line_naming_it(tmp_path, content):
 def test_backtest_shorter_than_the_warmup_is_one_line(tmp_path):
     path = tmp_path / "short.csv"
     # with a volume column the warm-up is the 50-day volume window: more than the file's 30 rows
-    path.write_text("date,close,volume\n" + "".join(f"2021-01-{d:02d},{100 + d},1000\n" for d in range(1, MIN_ROWS + 1)))
+    path.write_text("date,close,volume\n"
+                    + "".join(f"2021-01-{d:02d},{100 + d},1000\n" for d in range(1, MIN_ROWS + 1)))
     code, out, err = run_cli(["backtest", "--csv", str(path), "--backend", "exact", "--out", str(tmp_path / "o")],
                              {"QAR_JOB_STORE": str(tmp_path / "jobs.json")})
     assert_cli_error(code, out, err, str(path), "warm-up")

@@ -220,7 +220,8 @@ def bad_files(draw):
         table.rows = table.rows[: draw(st.integers(1, MIN_ROWS - 1))]
         return table, ["data rows", f"at least {MIN_ROWS}"]
     if kind == "no-date":
-        k = next(k for k, h in enumerate(table.header) if h.strip().lower() in ("date", "datetime", "timestamp", "time", "day"))
+        k = next(k for k, h in enumerate(table.header)
+                 if h.strip().lower() in ("date", "datetime", "timestamp", "time", "day"))
         table.header[k] = draw(st.sampled_from(["when", "d", "dt", "", "date2", "da\nte"]))
         return table, ["no date column"]
     if kind == "no-close":

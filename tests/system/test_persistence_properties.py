@@ -128,7 +128,8 @@ test_damaged_file_is_refused, test_damaged_file_is_refused_slow = variants(
     check_damaged_file_is_refused,
     st.one_of(damaged_bytes(), st.binary(max_size=200),
               json_values.map(lambda v: json.dumps(v).encode()),
-              st.sampled_from([b"", b"\x1f\x8b", b"[" * 5000, b'{"schema": "qar-qiskit/state", "x": ' + b"1" * 4500 + b"}"])))
+              st.sampled_from([b"", b"\x1f\x8b", b"[" * 5000,
+                               b'{"schema": "qar-qiskit/state", "x": ' + b"1" * 4500 + b"}"])))
 
 
 # -- edited, re-checksummed payloads ---------------------------------------------------------------
