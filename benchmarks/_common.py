@@ -6,11 +6,11 @@ Not a benchmark itself (``run_all.py`` skips files starting with ``_``).
 from __future__ import annotations
 
 import datetime as _dt
+import json
 import math
 import os
 import platform
 import subprocess
-import json
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,10 +21,12 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from qar_qiskit.backends.counts import counts_vector, margin_resolvable as resolvable  # noqa: E402,F401
+from qar_qiskit.backends.counts import counts_vector  # noqa: E402,F401
+from qar_qiskit.backends.counts import margin_resolvable as resolvable
 from qar_qiskit.circuits.market import REGIME_CODES  # noqa: E402  (valid market-register codes)
 from qar_qiskit.jsonsafe import json_safe as finite_json  # noqa: E402  (strict JSON: NaN/inf -> null)
 from qar_qiskit.labels import REGIMES  # noqa: E402
+
 TRADING_DAYS = 252
 
 
@@ -119,7 +121,7 @@ def seeded_ticks(per_regime: int, seed: int = 2024, history: int = 120, qar=None
             continue
         rng = np.random.default_rng([seed, r_index])
         kept = 0
-        for attempt in range(1000):
+        for _ in range(1000):
             if kept == per_regime:
                 break
             fields = {}

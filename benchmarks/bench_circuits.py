@@ -34,9 +34,8 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _common import write_report  # noqa: E402
-
 import qiskit  # noqa: E402
+from _common import write_report  # noqa: E402
 from qiskit import QuantumCircuit  # noqa: E402
 from qiskit.circuit.library import StatePreparation  # noqa: E402
 from qiskit.quantum_info import Statevector  # noqa: E402

@@ -28,8 +28,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from _common import machine_info  # noqa: E402
 
-from qar_qiskit.backends.compile import (CompileOptions, compile_for_device, isa_summary,  # noqa: E402
-                                         with_fractional_gates)
+from qar_qiskit.backends.compile import CompileOptions, compile_for_device, isa_summary, with_fractional_gates  # noqa: E402
 from qar_qiskit.circuits.composer import compose_tick_circuit  # noqa: E402
 from qar_qiskit.config import load_config  # noqa: E402
 from qar_qiskit.plan.planner import all_plans  # noqa: E402

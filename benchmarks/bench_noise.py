@@ -39,8 +39,19 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _common import (REGIME_CODES, REGIMES, expected_tvd, finite_json, finite_mean, machine_info,  # noqa: E402
-                     nearest_probability, quasi_vector, resolvable, seeded_ticks, tvd)
+from _common import (  # noqa: E402
+    REGIME_CODES,
+    REGIMES,
+    expected_tvd,
+    finite_json,
+    finite_mean,
+    machine_info,
+    nearest_probability,
+    quasi_vector,
+    resolvable,
+    seeded_ticks,
+    tvd,
+)
 
 VARIANTS = ("aer", "noisy_raw", "noisy_postselected", "noisy_consistent", "noisy_both", "noisy_mitigated",
             "noisy_mitigated_projected")

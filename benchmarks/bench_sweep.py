@@ -47,8 +47,8 @@ def _decisions(out: Path) -> dict[str, bytes]:
 
 
 def measure(out: Path, workers: int = 2, seeds: int = 4, repeats: int = 1) -> dict:
-    from qar_qiskit.sweep.runner import run_sweep
     import qar_qiskit.backtest.runner  # noqa: F401  (imports paid once, before the clock)
+    from qar_qiskit.sweep.runner import run_sweep
 
     folder = out / "sweep-bench"
     spec = _spec(folder, seeds)

@@ -51,6 +51,7 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
 from _common import ROOT, fmt, machine_info  # noqa: E402
+
 from qar_qiskit.jsonsafe import json_safe  # noqa: E402
 
 #: Run order. ``decision`` goes first so that its cold first decision runs in a fresh interpreter

@@ -7,7 +7,7 @@ class QARError(Exception):
     """Base class: an expected error with a message that names the problem."""
 
     @staticmethod
-    def from_validation(exc) -> "ConfigError":
+    def from_validation(exc) -> ConfigError:
         """Summarise a pydantic ``ValidationError`` as one line naming each bad field."""
         parts = []
         for err in exc.errors():

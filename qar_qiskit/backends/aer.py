@@ -54,9 +54,9 @@ from qiskit.transpiler import generate_preset_pass_manager
 from qiskit_aer import AerSimulator
 
 from qar_qiskit.backends.base import PreparedCircuit
+from qar_qiskit.backends.binding import AffineBinding
 from qar_qiskit.backends.counts import counts_from_pub_result, register_counts
 from qar_qiskit.backends.executor import CachingExecutor, RunRequest, Sampled
-from qar_qiskit.backends.binding import AffineBinding
 from qar_qiskit.errors import BackendError, ConfigError
 
 __all__ = ["AerExecutor", "AerPrepared", "STATEVECTOR_MAX_QUBITS", "DEFAULT_AER_OPTIONS", "MPS_OPTIONS"]

@@ -67,7 +67,7 @@ class AffineBinding:
     offset: np.ndarray
 
     @classmethod
-    def of(cls, circuit: QuantumCircuit, seed: int = 0) -> "AffineBinding | None":
+    def of(cls, circuit: QuantumCircuit, seed: int = 0) -> AffineBinding | None:
         """Extract the affine map of ``circuit``'s angles, or ``None`` if one is not affine."""
         if not circuit.num_parameters or is_dynamic(circuit):
             return None

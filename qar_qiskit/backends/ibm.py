@@ -40,13 +40,27 @@ from typing import Any
 
 from qar_qiskit.backends.base import ExecutionResult, PostSelect
 from qar_qiskit.backends.circuit_info import is_dynamic
+from qar_qiskit.backends.compile import (
+    DEFAULT_LAYOUT_TRIALS,
+    DEFAULT_OPTIMIZATION_LEVEL,
+    check_hardware_options,
+    device_pass_manager,
+    estimate_quantum_seconds,
+    isa_summary,
+    register_esps,
+)
 from qar_qiskit.backends.counts import counts_from_job_result
-from qar_qiskit.backends.compile import (DEFAULT_LAYOUT_TRIALS, DEFAULT_OPTIMIZATION_LEVEL, check_hardware_options,
-                                         device_pass_manager, estimate_quantum_seconds, isa_summary, register_esps)
-from qar_qiskit.backends.ibm_options import QAR_TAG, default_twirling, hardware_options, plan_tag
 from qar_qiskit.backends.executor import CachingExecutor, RunRequest, Sampled
-from qar_qiskit.backends.ibm_service import (CHANNEL, SERVICE_FACTORY_ENV, TOKEN_ENV, get_service, has_ibm_credentials,
-                                             redact, service_for_backend)
+from qar_qiskit.backends.ibm_options import QAR_TAG, default_twirling, hardware_options, plan_tag
+from qar_qiskit.backends.ibm_service import (
+    CHANNEL,
+    SERVICE_FACTORY_ENV,
+    TOKEN_ENV,
+    get_service,
+    has_ibm_credentials,
+    redact,
+    service_for_backend,
+)
 from qar_qiskit.backends.jobstore import job_id_of, wait_for_result
 from qar_qiskit.errors import BackendError, ConfigError, JobError
 

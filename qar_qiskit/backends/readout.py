@@ -19,7 +19,7 @@ with Aer's shot branching (its readout errors are wrong there: see
 
 from __future__ import annotations
 
-from typing import Mapping
+from collections.abc import Mapping
 
 import numpy as np
 from qiskit.circuit import QuantumCircuit
@@ -102,7 +102,7 @@ class ClassicalReadout:
         self.p_flip_from_1 = assignment[qubits, 1, 0]  # P(record 0 | 1)
 
     @classmethod
-    def from_target(cls, target, clbit_qubit: Mapping[int, int]) -> "ClassicalReadout":
+    def from_target(cls, target, clbit_qubit: Mapping[int, int]) -> ClassicalReadout:
         """The readout errors Aer's ``NoiseModel.from_backend`` would add for ``target``."""
         from qiskit_aer.noise.device import basic_device_readout_errors
 

@@ -137,7 +137,7 @@ class PauliTable:
             self._locations[key] = _Location(err, cum, tuple(labels[1:]))
 
     @classmethod
-    def from_target(cls, target, *, scale: float = 1.0) -> "PauliTable":
+    def from_target(cls, target, *, scale: float = 1.0) -> PauliTable:
         """The twirled gate errors of ``target`` (``scale`` multiplies every error probability:
         a deliberately wrong model, used to show a test's power)."""
         from qiskit_aer.noise.device import basic_device_gate_errors
@@ -199,7 +199,7 @@ class DeferredCircuit:
             ops.append((ins.operation, [circuit.find_bit(q).index for q in ins.qubits],
                         [circuit.find_bit(c).index for c in ins.clbits]))
         last_use: dict[int, int] = {}
-        for k, (op, qs, _) in enumerate(ops):
+        for k, (_op, qs, _) in enumerate(ops):
             for q in qs:
                 last_use[q] = k
         n = circuit.num_qubits

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import sys
 import traceback
-from typing import NoReturn, Optional, Sequence
+from collections.abc import Sequence
+from typing import NoReturn, Optional
 
 import typer
 

@@ -19,7 +19,7 @@ Their data live in the named fields of :class:`~qar_qiskit.circuits.inputs.TickI
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache
 from importlib import import_module
 from typing import ClassVar
 
@@ -41,7 +41,7 @@ def _log2(n: int) -> int:
     return int(n).bit_length() - 1
 
 
-@lru_cache(maxsize=None)
+@cache
 def _vector(name: str, size: int) -> tuple[str, ...]:
     """Names of the elements of the ``ParameterVector`` ``name`` of ``size``: ``name[i]``."""
     return tuple(f"{name}[{i}]" for i in range(size))

@@ -57,7 +57,7 @@ class AllocationPlan(BaseModel):
     plugin_qubits: tuple[tuple[str, int], ...] = ()
 
     @model_validator(mode="after")
-    def _buffer_fits_pattern(self) -> "AllocationPlan":
+    def _buffer_fits_pattern(self) -> AllocationPlan:
         needed = {"stable": 1, "trending": 1, "volatile": 2, "crisis": 1}.get(self.regime)
         if needed is None:
             raise ValueError(f"regime: unknown regime {self.regime!r}")

@@ -26,6 +26,7 @@ from qar_qiskit.errors import ConfigError
 from qar_qiskit.limits import MAX_REGISTER_QUBITS
 from qar_qiskit.plan.allocation import BUILTIN_REGISTERS, AllocationPlan
 
+
 def plan_for_regime(config: QARConfig, regime: str, experts=None) -> AllocationPlan:
     """The allocation plan for ``regime`` under ``config``'s budget and ranges.
 

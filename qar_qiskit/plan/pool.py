@@ -25,11 +25,11 @@ import heapq
 import threading
 import time
 from collections import Counter, deque
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Iterator
 
-from qiskit.circuit import Qubit, QuantumRegister
+from qiskit.circuit import QuantumRegister, Qubit
 
 from qar_qiskit.errors import ResourceError
 

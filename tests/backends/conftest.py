@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from typing import Any
+
 import numpy as np
 import pytest
 from qiskit.circuit import ClassicalRegister, Parameter, QuantumCircuit, QuantumRegister
-
-from dataclasses import dataclass
-from typing import Any
 
 from qar_qiskit.plan.allocation import AllocationPlan
 

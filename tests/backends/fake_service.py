@@ -93,9 +93,9 @@ class FakeService:
                                  "but use_fractional_gates was set to True.")
             key = f"{cls_name}+fractional"
             if key not in self._devices:
-                from qar_qiskit.backends.compile import with_fractional_gates
-
                 import qiskit_ibm_runtime.fake_provider as fp
+
+                from qar_qiskit.backends.compile import with_fractional_gates
 
                 dev = getattr(fp, cls_name)()
                 dev._target = with_fractional_gates(dev.target)

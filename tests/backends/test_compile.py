@@ -8,15 +8,21 @@ from __future__ import annotations
 
 import math
 
-import numpy as np
 import pytest
 from qiskit import QuantumCircuit
 from qiskit.providers.fake_provider import GenericBackendV2
 from qiskit.quantum_info import Operator
 
-from qar_qiskit.backends.compile import (DEFAULT_LAYOUT_TRIALS, CompileOptions, check_hardware_options, compile_for_device,
-                                         device_pass_manager, estimate_quantum_seconds, isa_summary,
-                                         with_fractional_gates)
+from qar_qiskit.backends.compile import (
+    DEFAULT_LAYOUT_TRIALS,
+    CompileOptions,
+    check_hardware_options,
+    compile_for_device,
+    device_pass_manager,
+    estimate_quantum_seconds,
+    isa_summary,
+    with_fractional_gates,
+)
 from qar_qiskit.errors import ConfigError
 
 

@@ -14,8 +14,7 @@ from qiskit import QuantumCircuit
 from qiskit.quantum_info import Statevector
 
 from qar_qiskit.backends.compile import device_pass_manager, register_esps
-from qar_qiskit.backends.cone_first import (ConeFirst, Guarded, routing_target, split_at_barrier,
-                                            use_mid_circuit_measure)
+from qar_qiskit.backends.cone_first import ConeFirst, Guarded, routing_target, split_at_barrier, use_mid_circuit_measure
 from qar_qiskit.backends.lightcone import register_cone
 from qar_qiskit.circuits.composer import compose_tick_circuit
 from qar_qiskit.errors import ConfigError

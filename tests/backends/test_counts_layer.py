@@ -21,7 +21,6 @@ from qar_qiskit.circuits.reader import counts_to_distribution as reader_counts_t
 from qar_qiskit.errors import BackendError
 from qar_qiskit.jsonsafe import json_safe
 
-
 # -- counts -> vectors -----------------------------------------------------------------------
 
 def test_counts_vector_indexes_by_little_endian_code():

@@ -33,9 +33,8 @@ def run_qar(*args, env_extra=None):
 @pytest.fixture(scope="module")
 def torino_job(tmp_path_factory):
     """One local-mode submission on FakeTorino through the job store (the slow part: ~15 s)."""
-    from tests.backends.conftest import small_circuit
-    from tests.backends.conftest import SmallTick
     from qar_qiskit.plan.allocation import AllocationPlan
+    from tests.backends.conftest import SmallTick, small_circuit
 
     qc = small_circuit()
     tick = SmallTick(qc, tuple(qc.parameters), AllocationPlan())

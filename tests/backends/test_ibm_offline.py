@@ -13,8 +13,13 @@ from pathlib import Path
 
 import pytest
 
-from qar_qiskit.backends.ibm_service import (NO_CREDENTIALS, OfflineService, fake_device_class, get_service,
-                                             service_for_backend)
+from qar_qiskit.backends.ibm_service import (
+    NO_CREDENTIALS,
+    OfflineService,
+    fake_device_class,
+    get_service,
+    service_for_backend,
+)
 from qar_qiskit.errors import BackendError
 
 ROOT = Path(__file__).resolve().parents[2]

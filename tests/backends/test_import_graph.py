@@ -40,7 +40,7 @@ class ImportGraph:
         return [sorted(self.graph[i] for i in comp) for comp in rx.strongly_connected_components(self.graph)
                 if len(comp) > 1]
 
-    def without(self, edges: set[tuple[str, str]]) -> "ImportGraph":
+    def without(self, edges: set[tuple[str, str]]) -> ImportGraph:
         return ImportGraph(self.edges - edges, list(self.index))
 
 

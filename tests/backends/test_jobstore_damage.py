@@ -42,7 +42,7 @@ def _check(tmp_path, monkeypatch, content):
     path.write_bytes(content if isinstance(content, bytes) else content.encode())
     before = path.read_bytes()
     for query in (job_status, job_result):
-        raises_named(lambda: query("j1", store=JobStore(path)), str(path), kind=StateError)
+        raises_named(lambda q=query: q("j1", store=JobStore(path)), str(path), kind=StateError)
     assert path.read_bytes() == before
 
 

@@ -13,7 +13,6 @@ from qar_qiskit.errors import BackendError
 from qar_qiskit.plan.allocation import AllocationPlan
 from tests.backends.conftest import SmallTick, small_circuit
 
-
 # -- terminal measurements ----------------------------------------------------------------------
 
 def test_terminal_measurements_map_clbits_to_qubits():

@@ -86,7 +86,7 @@ def test_values_that_cannot_be_bound_by_name_are_refused(values, fragment):
 
 
 def test_parameters_and_names_bind_in_the_order_asked():
-    theta, phi = Parameter("theta_buy"), Parameter("phi_0")  # other objects, the same names
+    theta = Parameter("theta_buy")  # another object with the same name
     out = fragment_values(_Values(), {theta: 1.0, "phi_0": 0.25}, PARAMS)
     assert out.tolist() == [0.25, 1.0]  # PARAMS order: phi_0, theta_buy
     one = QuantumCircuit(1)

@@ -12,8 +12,7 @@ from qiskit.circuit import Parameter
 
 from qar_qiskit.config import default_config_path, load_config
 from qar_qiskit.errors import InputError
-from qar_qiskit.experts import resolve_experts
-from qar_qiskit.experts import verify
+from qar_qiskit.experts import resolve_experts, verify
 from qar_qiskit.system.checks import expert_checks
 from tests.experts.plugins import MeanReversionExpert, WrongTwinExpert
 from tests.properties import run_cli
