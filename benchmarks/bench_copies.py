@@ -27,9 +27,8 @@ import time
 from pathlib import Path
 
 import numpy as np
-from qiskit import ClassicalRegister, QuantumCircuit, QuantumRegister
+from qiskit import QuantumCircuit, QuantumRegister
 from qiskit.converters import circuit_to_dag, dag_to_circuit
-from qiskit.dagcircuit import DAGOpNode
 
 from qar_qiskit.backends import lightcone
 from qar_qiskit.backends.compile import tick_score
