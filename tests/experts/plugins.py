@@ -149,7 +149,7 @@ class FailingExpert(MeanReversionExpert):
 
     def _maybe_fail(self, method: str) -> None:
         if method == self.fail_in:
-            raise ZeroDivisionError("division by zero")
+            _ = 1 / 0  # a real ZeroDivisionError, raised inside the plug-in
 
     def inputs(self, returns, n_qubits, config):
         self._maybe_fail("inputs")
