@@ -15,7 +15,31 @@ from qiskit.transpiler import Target
 
 from qar_qiskit.backends.readout import ClassicalReadout, post_readout_map, tensored_readout_inversion
 
-__all__ = ["sub_target", "ActiveSet", "SubDevice", "DENSITY_MATRIX_MAX_QUBITS"]
+__all__ = ["sub_target", "ActiveSet", "SubDevice", "DENSITY_MATRIX_MAX_QUBITS", "gpu_options"]
+
+
+def gpu_options(aer_options: dict, widest: int) -> dict:
+    """``aer_options`` with ``device`` checked: ``GPU`` (profile ``aer: {device: GPU}``) needs a
+    qiskit-aer built with CUDA (the ``qiskit-aer-gpu`` package) and turns on Aer's batched shots
+    (``batched_shots_gpu``) for every trajectory group up to ``widest`` qubits (Aer's default
+    limit is 16; the light-cone groups are up to ``widest`` wide). ``CPU`` or no device: unchanged.
+
+    Raises:
+        ConfigError: an unknown device, or GPU on a qiskit-aer without GPU support.
+    """
+    from qiskit_aer import AerSimulator
+
+    from qar_qiskit.errors import ConfigError
+
+    device = str(aer_options.get("device", "CPU")).upper()
+    if device == "CPU":
+        return {k: v for k, v in aer_options.items() if k != "device"}
+    available = AerSimulator().available_devices()
+    if device not in available:
+        raise ConfigError(f"aer.device: {device!r} is not available to this qiskit-aer (it offers "
+                          f"{', '.join(available)}); for GPU install qiskit-aer-gpu in place of qiskit-aer "
+                          "(pip uninstall qiskit-aer && pip install 'qar-qiskit[gpu]') on a CUDA machine")
+    return {"batched_shots_gpu": True, "batched_shots_gpu_max_qubits": widest, **aer_options, "device": device}
 
 #: Up to this many qubits a simulation uses the density matrix (exact, one pass).
 DENSITY_MATRIX_MAX_QUBITS = 10

@@ -70,7 +70,7 @@ import numpy as np
 
 from qar_qiskit.backends.compile import DEFAULT_LAYOUT_TRIALS, device_pass_manager
 from qar_qiskit.backends.counts import outcome_counts, postselect_registers, raw_outcomes
-from qar_qiskit.backends.device_sim import DENSITY_MATRIX_MAX_QUBITS, ActiveSet, SubDevice, sub_target
+from qar_qiskit.backends.device_sim import DENSITY_MATRIX_MAX_QUBITS, ActiveSet, SubDevice, gpu_options, sub_target
 from qar_qiskit.backends.executor import CachingExecutor, RunRequest, Sampled
 from qar_qiskit.backends.lightcone import active_qubits, compact_circuit, cone_groups, register_cone, register_qubits
 from qar_qiskit.backends.noisy_groups import NoisyPrepared, _equal_shots, _Group, _WholeCircuit, group_seed
@@ -206,8 +206,10 @@ class NoisyAerExecutor(CachingExecutor):
             raise BackendError(f"layout_trials: need 1..256 seeded transpilations, got {layout_trials!r}")
         self.layout_trials = int(layout_trials)
         self.light_cone = bool(light_cone)
-        self.aer_options = {**NOISY_AER_OPTIONS, **(aer_options or {})}
+        self.aer_options = gpu_options({**NOISY_AER_OPTIONS, **(aer_options or {})}, STATEVECTOR_MAX_ACTIVE)
         self.aer_options.pop("method", None)
+        device_opt = {"device": self.aer_options["device"]} if "device" in self.aer_options else {}
+        self.estimator_options = {**ESTIMATOR_AER_OPTIONS, **device_opt}
         self._active_sets: dict[tuple[int, ...], ActiveSet] = {}
         self._lock = threading.Lock()
 
@@ -282,7 +284,7 @@ class NoisyAerExecutor(CachingExecutor):
                 if readout is None:
                     raise BackendError(f"{self.name}: control flow reads a measured bit in registers "
                                        f"{', '.join(cone.registers)}; use aer-noisy-exact:{self.device_class}")
-                sampler = TwirledSampler(cone.circuit, entry.pauli_table, readout, ESTIMATOR_AER_OPTIONS)
+                sampler = TwirledSampler(cone.circuit, entry.pauli_table, readout, self.estimator_options)
             out.append(_Group(cone.registers, owned, cone.qubits, cone.circuit, columns,
                               register_qubits(cone.circuit), readout, entry,
                               not isinstance(cone, _WholeCircuit), sampler))
