@@ -99,7 +99,8 @@ def main(argv=None) -> dict:
 
             def key(item):
                 e = item[1]
-                return (e["decision"]["esp"], sum(math.log(v["esp"]) for n, v in e.items() if n not in ("decision", "*")))
+                return (e["decision"]["esp"],
+                        sum(math.log(v["esp"]) for n, v in e.items() if n not in ("decision", "*")))
 
             ok = [c for c in cands if all(c[1][n]["esp"] >= refe[n] - 1e-12 for n in refe)]
             guarded = max(ok, key=key)[0] if ok else ref

@@ -200,7 +200,8 @@ def esp_only(config, device: str, regimes, modes, trials) -> None:
                     variant(plan, mode))
                 stats = lightcone.circuit_stats(isa, fake.target)
                 whole = stats.pop("*")
-                _emit({"regime": regime, "mode": mode, "trials": k, "decision_esp": round(tick_score(isa, fake.target), 4),
+                _emit({"regime": regime, "mode": mode, "trials": k,
+                                  "decision_esp": round(tick_score(isa, fake.target), 4),
                                   "decision": (stats["decision"].qubits, stats["decision"].two_qubit_gates),
                                   "widest": max(v.qubits for v in stats.values()), "whole_2q": whole.two_qubit_gates,
                                   "compile_s": round(time.perf_counter() - t0, 1)})

@@ -136,7 +136,8 @@ def noisy(shots: int, quick: bool, shot_counts: list[int]) -> dict:
     ex = NoisyAerExecutor("FakeTorino", seed=1, mitigation="m3")
     r = ex.run(tc, v, shots=shots)
     res["ours_cold_s"] = time.perf_counter() - t0
-    print("noisy: ours cold", res["ours_cold_s"], r[0].metadata["method"], len(r[0].metadata["active_qubits"]), flush=True)
+    print("noisy: ours cold", res["ours_cold_s"], r[0].metadata["method"], len(r[0].metadata["active_qubits"]),
+          flush=True)
     res["ours_method"] = r[0].metadata["method"]
     res["ours_readout"] = r[0].metadata["readout"]
     res["ours_active_qubits"] = len(r[0].metadata["active_qubits"])
@@ -186,16 +187,19 @@ def markdown(report: dict) -> str:
     lines += ["## Aer grid (ms per call, median)", "",
               "| circuit | method | threads | fusion | 1 row | 8 rows |", "|---|---|---|---|---|---|"]
     for r in report["aer_grid"]:
-        lines.append(f"| {r['circuit']} | {r['method']} | {r['threads']} | {r['fusion']} | {r['one_row_ms']} | {r['eight_rows_ms']} |")
+        lines.append(f"| {r['circuit']} | {r['method']} | {r['threads']} | {r['fusion']} | {r['one_row_ms']} "
+                     f"| {r['eight_rows_ms']} |")
     lines += ["", "## Executor vs raw Aer (24-qubit tick, ms)", ""]
     lines += [f"- {k}: {v}" for k, v in report["executor"].items()]
     lines += ["", "## Noisy (FakeTorino)", ""]
     lines += [f"- {k}: {v}" for k, v in report["noisy"].items() if k != "by_shots"]
     if report["noisy"].get("by_shots"):
-        lines += ["", "| shots | ours warm s | ours, no shot branching s | runtime local mode s | local / ours | no branching / ours |",
+        lines += ["", "| shots | ours warm s | ours, no shot branching s | runtime local mode s | local / ours "
+                  "| no branching / ours |",
                   "|---:|---:|---:|---:|---:|---:|"]
         for r in report["noisy"]["by_shots"]:
-            lines.append(f"| {r['shots']} | {r['ours_warm_s']} | {r['ours_no_branching_s']} | {r['runtime_local_mode_s']} "
+            lines.append(f"| {r['shots']} | {r['ours_warm_s']} | {r['ours_no_branching_s']} "
+                         f"| {r['runtime_local_mode_s']} "
                          f"| {r['speedup_vs_local_mode']:.1f}x | {r['speedup_vs_no_branching']:.1f}x |")
     return "\n".join(lines) + "\n"
 
@@ -219,7 +223,8 @@ def main() -> None:
         "tick_circuit": type(tick_circuit_for(FULL)).__name__,
         "aer_grid": [] if "grid" in skip else aer_grid(repeats, args.shots),
         "executor": {} if "executor" in skip else executor_vs_raw(repeats, args.shots),
-        "noisy": {} if "noisy" in skip else noisy(args.noisy_shots, args.quick, [int(x) for x in args.noisy_shot_counts.split(",") if x]),
+        "noisy": {} if "noisy" in skip else noisy(args.noisy_shots, args.quick,
+                                                  [int(x) for x in args.noisy_shot_counts.split(",") if x]),
     }
     args.out.mkdir(parents=True, exist_ok=True)
     (args.out / "bench_execution.json").write_text(json.dumps(report, indent=1))

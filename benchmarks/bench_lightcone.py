@@ -89,7 +89,8 @@ def timing(devices, config_path, regime: str, shots: int, local_shots: int, whol
 
 
 def markdown(rows: list[dict], times: list[dict], machine: dict) -> str:
-    lines = ["## Light cones and ESP (default config, optimization level 3, 16 layout trials from seed_transpiler 11 kept by the decision cone's ESP)", "",
+    lines = ["## Light cones and ESP (default config, optimization level 3, 16 layout trials from seed_transpiler 11 "
+             "kept by the decision cone's ESP)", "",
              f"{machine.get('date', '')}; {machine.get('cpu', '')}", "",
              "| device | plan | active qubits | two-qubit gates | depth | ESP whole | decision cone: qubits | "
              "two-qubit | depth | ESP |", "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
@@ -101,7 +102,8 @@ def markdown(rows: list[dict], times: list[dict], machine: dict) -> str:
     lines += ["", "Every register:", "", "```", stats_table(rows).rstrip(), "```"]
     if times:
         lines += ["", "## Warm noisy tick: light-cone simulation vs qiskit-ibm-runtime local mode", "",
-                  "| device | plan qubits | shots | cone warm s | groups (registers: qubits) | whole circuit s (scaled) "
+                  "| device | plan qubits | shots | cone warm s | groups (registers: qubits) "
+                  "| whole circuit s (scaled) "
                   "| local mode s (scaled from shots) | speed-up |", "|---|---:|---:|---:|---|---:|---:|---:|"]
         for t in times:
             groups = "; ".join(f"{'+'.join(g['registers'])}: {g['qubits']}" for g in t["groups"])

@@ -137,7 +137,8 @@ def measure(per_regime: int = 1, shots: int = 128, device: str = "FakeTorino", p
         plans[regime] = {"sizes": p.sizes(), "qubits": p.total, "active_qubits": len(meta.get("active_qubits", [])),
                          "method": meta.get("method"), "mitigation": meta.get("mitigation"),
                          "mitigation_note": meta.get("mitigation_note"),
-                         "noisy_first_call_s": noisy_results[0].timing.get("prepare_s", 0.0) + noisy_results[0].timing.get("run_s", 0.0),
+                         "noisy_first_call_s": noisy_results[0].timing.get("prepare_s", 0.0)
+                         + noisy_results[0].timing.get("run_s", 0.0),
                          "noisy_run_s_per_tick": float(np.mean([r.timing.get("run_s", np.nan) for r in noisy_results])),
                          "noisy_wall_s": noisy_s, "aer_wall_s": aer_s}
         for st, inp, r_ideal, r_noisy, r_sel, r_con, r_both in zip(group, inputs, ideal, noisy_results, selected,

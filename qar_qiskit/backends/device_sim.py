@@ -186,7 +186,8 @@ class ActiveSet:
         props = self.sub.target["measure"].get((i,)) if "measure" in self.sub.target.operation_names else None
         return float(props.error) if props is not None and props.error is not None else 0.0
 
-    def mitigate(self, counts: dict[str, dict[str, int]], reg_qubits: dict[str, list[int]]) -> dict[str, dict[str, float]]:
+    def mitigate(self, counts: dict[str, dict[str, int]],
+                 reg_qubits: dict[str, list[int]]) -> dict[str, dict[str, float]]:
         out = {}
         for name, c in counts.items():
             qubits = reg_qubits[name]

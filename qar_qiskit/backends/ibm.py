@@ -268,7 +268,8 @@ class IBMExecutor(CachingExecutor):
             try:
                 self._mode_obj = cls(backend=self.backend)
             except Exception as exc:
-                raise BackendError(f"{self.name}: cannot open a {self.mode}: {type(exc).__name__}: {redact(exc)}") from None
+                raise BackendError(f"{self.name}: cannot open a {self.mode}: "
+                                   f"{type(exc).__name__}: {redact(exc)}") from None
         return self._mode_obj
 
     def sampler(self, shots: int, seed: int | None = None, tags: list[str] | None = None):

@@ -219,7 +219,8 @@ def _cone_nodes(isa: QuantumCircuit, names: list[str]) -> dict[str, tuple[frozen
     return out
 
 
-def cone_groups(isa: QuantumCircuit, *, joint: Iterable[str] = (), max_width: int | None = None) -> list[tuple[str, ...]]:
+def cone_groups(isa: QuantumCircuit, *, joint: Iterable[str] = (),
+                max_width: int | None = None) -> list[tuple[str, ...]]:
     """Groups of measured registers to simulate together, each on its own causal cone.
 
     Every measured register starts in a group of its own joined with ``joint`` (registers that

@@ -70,7 +70,8 @@ def post_readout_map(circuit: QuantumCircuit) -> dict[int, int] | None:
         if name in CONTROL_FLOW_OPS or getattr(ins.operation, "condition", None) is not None:
             return None
         if name == "measure":
-            (q,), (c,) = [circuit.find_bit(x).index for x in ins.qubits], [circuit.find_bit(b).index for b in ins.clbits]
+            (q,), (c,) = ([circuit.find_bit(x).index for x in ins.qubits],
+                          [circuit.find_bit(b).index for b in ins.clbits])
             if c in clbit_qubit:
                 return None
             clbit_qubit[c] = q

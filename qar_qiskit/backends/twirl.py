@@ -373,7 +373,8 @@ class TwirledSampler:
         ideal = QuantumCircuit(QuantumRegister(n, "q"))
         marks = set(firsts)
         for k, ins in enumerate(body):
-            ideal._append(CircuitInstruction(ins.operation, [ideal.qubits[qc.find_bit(q).index] for q in ins.qubits], ()))
+            ideal._append(CircuitInstruction(ins.operation,
+                                             [ideal.qubits[qc.find_bit(q).index] for q in ins.qubits], ()))
             if k in marks:
                 ideal.save_statevector(label=f"s{k}")
         ideal.save_probabilities(self.deferred.read, label="probabilities")
@@ -407,7 +408,8 @@ class TwirledSampler:
                 out[1 + i] = _vector(result.data(i)["probabilities"], size)
         return out
 
-    def sample(self, bound: np.ndarray, shots: int, m: int, rng: np.random.Generator) -> list[tuple[np.ndarray, np.ndarray]]:
+    def sample(self, bound: np.ndarray, shots: int, m: int,
+               rng: np.random.Generator) -> list[tuple[np.ndarray, np.ndarray]]:
         """Per row ``(clbit values, counts)`` of ``shots`` drawn from :meth:`distributions`."""
         out = []
         for dist in self.distributions(bound, m, rng):

@@ -22,7 +22,8 @@ def _backtest(
     start: Optional[str] = typer.Option(None, "--start", help="First decision day, YYYY-MM-DD."),
     end: Optional[str] = typer.Option(None, "--end", help="Last day, YYYY-MM-DD."),
     backend: Optional[str] = typer.Option(
-        None, "--backend", "-b", help="exact | aer | aer-noisy:<FakeDevice> | aer-noisy-exact:<FakeDevice> | ibm:<name> "
+        None, "--backend", "-b", help="exact | aer | aer-noisy:<FakeDevice> | aer-noisy-exact:<FakeDevice> "
+        "| ibm:<name> "
         "(default: from the config)."),
     profile: Optional[str] = typer.Option(
         None, "--profile", help="Backend profile: a packaged name (aer, aer-noisy-torino, ibm) or a YAML path."),

@@ -26,8 +26,8 @@ from qar_qiskit.experts.builtin import BUILTINS
 from qar_qiskit.labels import ACTIONS, EXPERTS
 from qar_qiskit.plan.allocation import memory_width
 
-__all__ = ["bit_angles", "check_edge_gain", "ExpertSet", "register_expert", "get_expert", "resolve_experts", "default_experts",
-           "check_state_experts", "config_experts", "import_expert_modules"]
+__all__ = ["bit_angles", "check_edge_gain", "ExpertSet", "register_expert", "get_expert", "resolve_experts",
+           "default_experts", "check_state_experts", "config_experts", "import_expert_modules"]
 
 _REGISTRY: dict[str, Expert] = {e.name: e for e in BUILTINS}
 _LOCK = threading.Lock()

@@ -110,7 +110,8 @@ def verify_expert(expert, n: int, config) -> None:
         return
     circuit = expert.circuit(n)
     if not isinstance(circuit, QuantumCircuit):
-        raise InputError(f"expert {expert.name!r}: circuit({n}) returned {type(circuit).__name__}, not a QuantumCircuit")
+        raise InputError(f"expert {expert.name!r}: circuit({n}) returned {type(circuit).__name__}, "
+                         "not a QuantumCircuit")
     if circuit.num_qubits != n or circuit.num_clbits:
         raise InputError(f"expert {expert.name!r}: circuit({n}) has {circuit.num_qubits} qubits and "
                          f"{circuit.num_clbits} classical bits; need {n} qubits and none")

@@ -1,7 +1,8 @@
 """Per-regime allocation plans inside the configured ranges (seeds: dynamic resource allocation).
 
 The fixed registers take what their encodings need (market 4, memory 2, decision 5:
-``config.FIXED_REGISTER_QUBITS``; the buffer max(2, ``entanglement_buffer`` min)); the algorithm pool gets the rest of the budget, clamped to
+``config.FIXED_REGISTER_QUBITS``; the buffer max(2, ``entanglement_buffer`` min)); the algorithm pool gets the rest \
+of the budget, clamped to
 ``algorithm_pool`` [min, max]. Each algorithm starts at its own minimum and the spare qubits go
 one at a time in a regime-specific priority order: stable markets favour the LMSR price
 resolution, crisis favours the Hedge register, volatile favours prospect valuation, trending

@@ -88,7 +88,8 @@ def run_checks(config_path=None, backend: str | None = None) -> list[tuple[str, 
     def backend_check():
         d = qar.decide(MarketTick(price=101.0, volatility=0.15, trend_clarity=0.8))
         ok = d.backend == qar.backend_name
-        return ok, f"{qar.backend_name}: decision from {d.backend}" + (f" ({d.fallback_reason})" if d.fallback_reason else "")
+        return ok, (f"{qar.backend_name}: decision from {d.backend}"
+                    + (f" ({d.fallback_reason})" if d.fallback_reason else ""))
 
     run("qubit pool", pool_check)
     run("algorithm components", components_check)

@@ -119,7 +119,8 @@ def test_mid_circuit_measure_only_where_it_is_not_worse():
         qc.x(q)  # a later operation: the measurement is mid-circuit
     qc.measure(better, 2)  # terminal: stays a plain measure
     out = use_mid_circuit_measure(qc, t)
-    names = [(i.operation.name, out.find_bit(i.qubits[0]).index) for i in out.data if i.operation.name.startswith("measure")]
+    names = [(i.operation.name, out.find_bit(i.qubits[0]).index) for i in out.data
+             if i.operation.name.startswith("measure")]
     assert names == [("measure_2", better), ("measure", worse), ("measure", better)]
     from qiskit_ibm_runtime.fake_provider import FakeFez
 

@@ -65,7 +65,8 @@ def test_every_job_carries_max_execution_time_and_tags(small_tick, basis_values,
     assert len(res) == 2 and all(sum(c.values()) == 100 for r in res for c in r.counts.values())
     ex2 = make_executor("ibm:fake_torino", service=FakeService(), max_execution_time=60, layout_trials=1)
     assert ex2.options_dict(50, None)["max_execution_time"] == 60  # the same dict the sampler got above
-    for bad, field in ((dict(max_execution_time=0), "max_execution_time"), (dict(max_execution_time=20000), "max_execution_time"),
+    for bad, field in ((dict(max_execution_time=0), "max_execution_time"),
+                       (dict(max_execution_time=20000), "max_execution_time"),
                        (dict(job_tags=["a,b"]), "job_tags"), (dict(twirling={"enable_gate": True}), "twirling")):
         with pytest.raises(ConfigError, match=field):
             make_executor("ibm:fake_torino", service=FakeService(), **bad)
@@ -84,7 +85,8 @@ def test_fractional_gates_auto_on_heron_and_physics_still_right():
     isa = ex.prepare(_phase_tick(theta))
     assert isa.count_ops().get("rzz") == 1 and "cz" not in isa.count_ops()
     cz_only = make_executor("ibm:fake_fez", service=FakeService(), fractional_gates=False, layout_trials=1)
-    assert not cz_only.fractional and isa_summary(cz_only.prepare(_phase_tick(theta)), cz_only.backend.target)["two_qubit_gates"] == 2
+    assert not cz_only.fractional and isa_summary(cz_only.prepare(_phase_tick(theta)),
+                                                  cz_only.backend.target)["two_qubit_gates"] == 2
     shots = 4000
     counts = ex.run(_phase_tick(theta), shots=shots)[0].counts["meas"]
     p0 = sum(n for bits, n in counts.items() if bits[-1] == "0") / shots
@@ -151,7 +153,8 @@ def test_dry_run_reports_without_sending(monkeypatch, tmp_path, small_tick, basi
     assert report["isa"]["esp"] == pytest.approx(esp, rel=1e-9)
     assert report["isa"]["two_qubit_gates"] == sum(1 for i in isa.data if i.operation.num_qubits == 2)
     rep = ex.backend.configuration().default_rep_delay
-    assert report["estimate"]["quantum_seconds"] == pytest.approx(2 * 300 * (isa.estimate_duration(target, unit="s") + rep))
+    assert report["estimate"]["quantum_seconds"] == pytest.approx(
+        2 * 300 * (isa.estimate_duration(target, unit="s") + rep))
     assert report["within_max_execution_time"] and report["max_execution_time"] == 300
     assert report["tags"][:2] == ["qar", plan_tag(small_tick.plan)] and report["plan"]["regime"] == "stable"
     with pytest.raises(InputError, match="parameter_values: expected 5 columns"):
@@ -196,7 +199,8 @@ def test_result_by_tag_or_id_without_the_store(tmp_path, monkeypatch):
     counts = [{"market": {"0000": 30, "0011": 10}, "decision": {"01000": 40}}]
     _hardware_job(jobs_dir, "hw-old", ["qar", plan_tag(plan), "exp-7"], "2026-11-01", counts, usage=1.0)
     _hardware_job(jobs_dir, "hw-new", ["qar", plan_tag(plan), "exp-7"], "2026-12-01", counts, usage=2.5)
-    env = {"QAR_JOB_STORE": str(tmp_path / "jobs.json"), "QAR_IBM_SERVICE_FACTORY": FACTORY, "FAKE_IBM_JOBS": str(jobs_dir)}
+    env = {"QAR_JOB_STORE": str(tmp_path / "jobs.json"), "QAR_IBM_SERVICE_FACTORY": FACTORY,
+           "FAKE_IBM_JOBS": str(jobs_dir)}
     out = run_qar("result", "--tag", "exp-7", "--json", env_extra=env)
     assert out.returncode == 0, out.stderr
     data = json.loads(out.stdout)

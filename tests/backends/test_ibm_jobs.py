@@ -119,7 +119,8 @@ def test_market_tick_submit_status_result_across_processes(tmp_path):
 
 def _remote_record(store: JobStore, job_id: str):
     store.add({"job_id": job_id, "backend": "ibm:fake_torino", "plan": None, "parameter_values": [[0.0]],
-               "shots": 100, "registers": ["market", "decision"], "rows": 2, "submitted_at": "2026-01-01T00:00:00+00:00",
+               "shots": 100, "registers": ["market", "decision"], "rows": 2,
+               "submitted_at": "2026-01-01T00:00:00+00:00",
                "status": "QUEUED", "local": False, "sampler": "client-side"})
 
 

@@ -219,7 +219,8 @@ SHOTS = 6000
 @pytest.fixture(scope="module")
 def full_counts(fez):
     """Whole-circuit noisy simulation, statevector trajectories (Aer shot branching)."""
-    ex = NoisyAerExecutor(fez, layout_trials=1, seed=21, mitigation="none", exact=True, method="statevector", light_cone=False)
+    ex = NoisyAerExecutor(fez, layout_trials=1, seed=21, mitigation="none", exact=True, method="statevector",
+                          light_cone=False)
     res = ex.run(_three_blocks(), VALUES, shots=SHOTS)[0]
     assert res.metadata["light_cone"] is False and len(res.metadata["groups"]) == 1
     return res.counts
@@ -261,7 +262,8 @@ def test_postselected_light_cone_simulation_equals_full(fez):
     keep = {"a": (0, 7)}
     full = NoisyAerExecutor(fez, layout_trials=1, seed=31, mitigation="none", light_cone=False).run(
         tick, VALUES, shots=SHOTS, postselect=keep)[0]
-    res = NoisyAerExecutor(fez, layout_trials=1, seed=32, mitigation="m3").run(tick, VALUES, shots=SHOTS, postselect=keep)[0]
+    res = NoisyAerExecutor(fez, layout_trials=1, seed=32, mitigation="m3").run(
+        tick, VALUES, shots=SHOTS, postselect=keep)[0]
     assert {tuple(g["registers"]) for g in res.metadata["groups"]} == {("a", "c"), ("a", "b")}
     totals = {sum(c.values()) for c in res.counts.values()}
     assert len(totals) == 1 and totals.pop() == res.metadata["kept_shots"] < SHOTS
@@ -272,7 +274,8 @@ def test_postselected_light_cone_simulation_equals_full(fez):
 
 def test_group_seeds_are_reproducible(fez):
     tick = _three_blocks()
-    runs = [NoisyAerExecutor(fez, layout_trials=1, seed=5, mitigation="none").run(tick, VALUES, shots=300)[0].counts for _ in range(2)]
+    runs = [NoisyAerExecutor(fez, layout_trials=1, seed=5, mitigation="none").run(tick, VALUES, shots=300)[0].counts
+            for _ in range(2)]
     assert runs[0] == runs[1]
 
 

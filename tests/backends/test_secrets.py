@@ -136,7 +136,8 @@ def test_token_never_leaks_in_process(token, tmp_path, caplog, monkeypatch):
                             "--layout-trials", "1"))
     assert report["backend"] == "ibm:fake_fez" and report["isa"]["esp"] > 0
     assert "nothing was sent" in qar("submit", "--tick", str(tick), "--backend", "ibm:aer_mps", "--dry-run")
-    tagged = qar("submit", "--tick", str(tick), "--backend", "ibm:aer_mps", "--shots", "64", "--tag", "exp-1").split()[0]
+    tagged = qar("submit", "--tick", str(tick), "--backend", "ibm:aer_mps", "--shots", "64",
+                 "--tag", "exp-1").split()[0]
     assert "exp-1" in json.loads(store.read_text())["jobs"][tagged]["tags"]
     (tmp_path / "jobs" / "hw-tag.json").write_text(json.dumps(
         {"status": "DONE", "counts": REMOTE_COUNTS, "tags": ["qar", "exp-2"], "usage": 1.5}))

@@ -55,7 +55,8 @@ class GuardExpert(Expert):
     side: str = "protect"
 
     def inputs(self, returns, n_qubits, config):
-        return float(np.clip(np.std(np.asarray(returns, dtype=float)[-20:]) * 40.0, 0.05, 0.95)) if len(returns) else 0.5
+        return (float(np.clip(np.std(np.asarray(returns, dtype=float)[-20:]) * 40.0, 0.05, 0.95))
+                if len(returns) else 0.5)
 
     def circuit(self, n_qubits):
         qc = QuantumCircuit(1, name=self.name)

@@ -97,7 +97,8 @@ def test_every_expert_register_is_capped_in_any_set():
 
     cfg = load_config()
     wide = register_expert(ReversionExpert(name="wide12", min_qubits=1, max_qubits=12))
-    for names, expert in ((["hedge", "abstain"], "hedge"), (["lmsr", "abstain"], "lmsr"), ([wide, "abstain"], "wide12")):
+    for names, expert in ((["hedge", "abstain"], "hedge"), (["lmsr", "abstain"], "lmsr"),
+                          ([wide, "abstain"], "wide12")):
         for regime in REGIMES:
             assert plan_for_regime(cfg, regime, names).expert_sizes()[expert] == MAX_REGISTER_QUBITS == 9
 
