@@ -318,6 +318,8 @@ def run_backtest(
             "settings": settings.to_dict() if settings is not None else None,
             "experts_without_register": no_register,
             "config": None if config_path is None else str(config_path),
+            # the config the decisions were made with: the file merged onto the packaged default
+            "config_values": config.model_dump(mode="json") if config is not None else None,
             "cost_bps": float(cost_bps),
             "feature_windows": {"volatility": window, "trend": trend_window,
                                 "volume": volume_window},
