@@ -28,6 +28,10 @@ from pathlib import Path
 
 import numpy as np
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from _common import tvd  # noqa: E402
+
 
 def _decision(counts: dict[str, int]) -> np.ndarray:
     v = np.zeros(32)
@@ -63,8 +67,7 @@ def measure(device: str, regime: str, shots: int, ticks: int) -> dict:
             decisions[hw] = rows
             report["runs"][f"{kind} {hw}"] = {"cold_s": cold, "warm_s": warm}
             print(f"{kind} {hw}: cold {cold:.1f} s, warm {[round(w, 2) for w in warm]} s", flush=True)
-        report["runs"][f"{kind} cpu_vs_gpu_tvd"] = [
-            float(0.5 * np.abs(a - b).sum()) for a, b in zip(decisions["CPU"], decisions["GPU"])]
+        report["runs"][f"{kind} cpu_vs_gpu_tvd"] = [tvd(a, b) for a, b in zip(decisions["CPU"], decisions["GPU"])]
     report["loadavg_end"] = os.getloadavg()
     return report
 

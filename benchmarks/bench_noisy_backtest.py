@@ -27,7 +27,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _common import machine_info  # noqa: E402
+from _common import machine_info, tvd  # noqa: E402
 
 
 class _Recorder:
@@ -44,7 +44,7 @@ class _Recorder:
         d = self._qar.decide(tick, returns_history=returns_history)
         sampled, exact = d.distribution["sampled"], d.distribution["exact"]
         if sampled is not None:
-            self.tvd.append(0.5 * float(np.abs(np.asarray(sampled) - np.asarray(exact)).sum()))
+            self.tvd.append(tvd(sampled, exact))
         return d
 
     def record_outcome(self, decision_id, pnl, market_return=None):
